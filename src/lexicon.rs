@@ -1,0 +1,138 @@
+//! Cue lexicons: word lists whose membership is a feature of the sentence, span and technique
+//! heads. The lists are embedded in the fitted model (see `models/README.md` for their sources
+//! and licences) so analysis needs nothing but the model.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Intensifiers and absolutes written by the slant project (not from any public list).
+pub const INTENSIFIERS: &[&str] = &[
+    "very",
+    "extremely",
+    "utterly",
+    "totally",
+    "completely",
+    "absolutely",
+    "truly",
+    "deeply",
+    "incredibly",
+    "hugely",
+    "massively",
+    "wildly",
+    "so",
+    "really",
+    "highly",
+    "most",
+    "least",
+    "ever",
+    "never",
+    "always",
+    "entirely",
+    "simply",
+    "outright",
+    "sheer",
+    "unprecedented",
+    "unbelievable",
+    "staggering",
+    "stunning",
+    "shocking",
+    "literally",
+    "blatantly",
+    "clearly",
+    "obviously",
+    "undeniably",
+    "grossly",
+    "dangerously",
+    "desperately",
+    "brutally",
+];
+
+/// A set of named word lists; each word maps to the bit set of the lists it belongs to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Lexicon {
+    names: Vec<String>,
+    #[serde(serialize_with = "sorted")]
+    words: HashMap<String, u32>,
+}
+
+/// Serialises a map in key order, so the same lexicon always gives the same bytes.
+fn sorted<S: serde::Serializer>(map: &HashMap<String, u32>, s: S) -> Result<S::Ok, S::Error> {
+    let ordered: std::collections::BTreeMap<&String, &u32> = map.iter().collect();
+    ordered.serialize(s)
+}
+
+impl Lexicon {
+    /// An empty lexicon.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `word` (any case; stored lower-cased) to the list `list`. At most 32 lists.
+    pub fn insert(&mut self, list: &str, word: &str) {
+        let id = match self.names.iter().position(|n| n == list) {
+            Some(i) => i,
+            None if self.names.len() < 32 => {
+                self.names.push(list.to_string());
+                self.names.len() - 1
+            }
+            None => return,
+        };
+        *self.words.entry(word.to_lowercase()).or_insert(0) |= 1 << id;
+    }
+
+    /// Adds the project's own intensifier list under the name `intensifier`.
+    pub fn with_builtin(mut self) -> Self {
+        for w in INTENSIFIERS {
+            self.insert("intensifier", w);
+        }
+        self
+    }
+
+    /// The list names, in bit order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Number of distinct words.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// True when no word is listed.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Names of the lists a normalised word belongs to.
+    pub fn tags<'a>(&'a self, word: &str) -> impl Iterator<Item = &'a str> + 'a {
+        let bits = self.words.get(word).copied().unwrap_or(0);
+        self.names
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| bits & (1 << i) != 0)
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// True when the word is in at least one list.
+    pub fn contains(&self, word: &str) -> bool {
+        self.words.get(word).is_some_and(|b| *b != 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_by_list() {
+        let mut l = Lexicon::new();
+        l.insert("bias", "Slammed");
+        l.insert("negative", "slammed");
+        l.insert("hedge", "perhaps");
+        let t: Vec<_> = l.tags("slammed").collect();
+        assert_eq!(t, vec!["bias", "negative"]);
+        assert!(l.contains("perhaps"));
+        assert!(!l.contains("table"));
+        assert_eq!(l.tags("table").count(), 0);
+    }
+}

@@ -1,0 +1,58 @@
+//! # slant
+//!
+//! Finds loaded framing and propaganda techniques in news text. The pipeline follows the data:
+//!
+//! text → [`sentences`] → [`tokens`] (byte offsets into the original) → [`features`] →
+//! [`scores`] (sentence, span and technique heads of the fitted [`Model`]) → [`spans`] →
+//! [`report`] → [`render`].
+//!
+//! Every span in a [`Report`] indexes the original text: `start`/`end` in Unicode code points
+//! (the SemEval convention), `byte_start`/`byte_end` in UTF-8 bytes, and `text` is exactly the
+//! covered slice. Each span names its most likely technique and the words that drove its score.
+//!
+//! ```
+//! use slant::{Analyzer, Model, Options};
+//!
+//! let model = Model::embedded()?; // the default model shipped inside the crate
+//! let analyzer = Analyzer::new(&model, Options::default());
+//! let text = "Officials said the talks ended on Tuesday. Critics called it a shameful, reckless betrayal.";
+//! let report = analyzer.analyze(text)?;
+//! assert!((0.0..=1.0).contains(&report.score));
+//! for span in &report.spans {
+//!     assert_eq!(&text[span.byte_start..span.byte_end], span.text);
+//!     println!("{} {} {:.2}", span.text, span.technique, span.score);
+//! }
+//! # Ok::<(), slant::Error>(())
+//! ```
+//!
+//! Models are fitted with `linfa-logistic` by [`train`] and stored by [`model_file`]; the
+//! corpora are read by [`corpus`]; [`eval`] implements the official metrics; [`batch`] scores
+//! JSONL streams.
+
+#![deny(missing_docs)]
+
+pub mod analyze;
+pub mod batch;
+pub mod corpus;
+pub mod error;
+pub mod eval;
+pub mod features;
+pub mod lexicon;
+pub mod model;
+pub mod model_file;
+pub mod render;
+pub mod report;
+pub mod scores;
+pub mod sentences;
+pub mod spans;
+pub mod text;
+pub mod tokens;
+pub mod train;
+
+#[cfg(feature = "blas")]
+extern crate blas_src;
+
+pub use analyze::{Analyzer, Options};
+pub use error::{Error, Result};
+pub use model::Model;
+pub use report::{Evidence, Label, Report, SentenceReport, SpanReport};

@@ -1,0 +1,432 @@
+//! The `slant` command line: parse arguments, call the library, map errors to exit codes.
+//! Exit 0 on success, 1 when `slant eval` falls below a quality floor, 2 on any error.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use slant::render::{self, Format};
+use slant::{Analyzer, Model, Options};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "slant",
+    version,
+    about = "Find loaded framing and propaganda techniques in news text",
+    after_help = "Examples:
+  slant analyze datasets/examples/withdrawal.txt
+  slant analyze article.txt --format json
+  cat article.txt | slant analyze - --format semeval --id 111 --techniques
+  slant batch --input articles.jsonl --output scored.jsonl --jobs 2
+  slant train --config training/default.toml --out models/default.slant
+  slant eval --data ../shared/datasets"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+    Semeval,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse one document and print its report.
+    #[command(
+        after_help = "Examples:\n  slant analyze article.txt\n  slant analyze - --format json < article.txt"
+    )]
+    Analyze {
+        /// The document (UTF-8 text); `-` or nothing reads standard input.
+        path: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: FormatArg,
+        /// A model file instead of the embedded default model.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Span threshold in [0, 1] (higher flags fewer, surer spans).
+        #[arg(long)]
+        threshold: Option<f32>,
+        /// Article id for `--format semeval` (default: the file name without extension).
+        #[arg(long)]
+        id: Option<String>,
+        /// Add the technique column to `--format semeval`.
+        #[arg(long)]
+        techniques: bool,
+    },
+    /// Score JSONL rows `{"id", "text", ...}`: one output row per input row, in order.
+    #[command(after_help = "Example:\n  slant batch --input in.jsonl --output out.jsonl --jobs 2")]
+    Batch {
+        /// Input JSONL file, or `-` for standard input.
+        #[arg(long)]
+        input: PathBuf,
+        /// Output JSONL file (written to a temporary file, renamed on success), or `-`.
+        #[arg(long)]
+        output: PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// A model file instead of the embedded default model.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Span threshold in [0, 1].
+        #[arg(long)]
+        threshold: Option<f32>,
+    },
+    /// Train a model from the corpora (needs `../shared/datasets`; build with `--features blas`).
+    #[command(
+        after_help = "Example:\n  cargo run --release --features blas -- train --config training/default.toml --out models/default.slant"
+    )]
+    Train {
+        /// Training configuration (TOML).
+        #[arg(long, default_value = "training/default.toml")]
+        config: PathBuf,
+        /// Folder with ptc/, babe/ and lexicons/.
+        #[arg(long, default_value = "../shared/datasets")]
+        data: PathBuf,
+        /// The project's own annotated documents.
+        #[arg(long, default_value = "datasets")]
+        own: PathBuf,
+        /// Where to write the model.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Evaluate a model: SI P/R/F1 on PTC dev, macro-F1/AUC on BABE dev, our held-out data.
+    #[command(after_help = "Example:\n  slant eval --data ../shared/datasets --min-si-f1 0.30")]
+    Eval {
+        /// Folder with ptc/, babe/ and lexicons/.
+        #[arg(long, default_value = "../shared/datasets")]
+        data: PathBuf,
+        /// The project's own annotated documents.
+        #[arg(long, default_value = "datasets")]
+        own: PathBuf,
+        /// A model file instead of the embedded default model.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Fail (exit 1) when PTC dev SI F1 is below this.
+        #[arg(long)]
+        min_si_f1: Option<f64>,
+        /// Fail (exit 1) when BABE dev macro-F1 is below this.
+        #[arg(long)]
+        min_babe_macro_f1: Option<f64>,
+        /// Fail (exit 1) when BABE dev AUC is below this.
+        #[arg(long)]
+        min_babe_auc: Option<f64>,
+    },
+    /// Print a model's card (name, version, data, metrics, configuration).
+    ModelInfo {
+        /// A model file (default: the embedded model).
+        path: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("slant: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_model(path: Option<&Path>) -> Result<Model> {
+    match path {
+        Some(p) => Model::load(p).with_context(|| format!("cannot load model {}", p.display())),
+        None => Model::embedded().context("the embedded default model is unusable"),
+    }
+}
+
+fn check_threshold(t: Option<f32>) -> Result<()> {
+    if let Some(t) = t {
+        if !(0.0..=1.0).contains(&t) {
+            bail!("--threshold must be in [0, 1], got {t}");
+        }
+    }
+    Ok(())
+}
+
+fn read_document(path: Option<&Path>) -> Result<(String, String)> {
+    let (name, bytes) = match path {
+        None => ("<stdin>".to_string(), read_stdin()?),
+        Some(p) if p.as_os_str() == "-" => ("<stdin>".to_string(), read_stdin()?),
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        ),
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{name}: not valid UTF-8 (first bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok((name, text))
+}
+
+fn read_stdin() -> Result<Vec<u8>> {
+    let mut b = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut b)
+        .context("cannot read standard input")?;
+    Ok(b)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Analyze {
+            path,
+            format,
+            model,
+            threshold,
+            id,
+            techniques,
+        } => {
+            check_threshold(threshold)?;
+            let model = load_model(model.as_deref())?;
+            let (name, text) = read_document(path.as_deref())?;
+            let analyzer = Analyzer::new(&model, Options { threshold });
+            let report = analyzer
+                .analyze(&text)
+                .with_context(|| format!("cannot analyse {name}"))?;
+            let out = match to_format(format) {
+                Format::Text => render::text(&report, &name, &text),
+                Format::Json => render::json(&report) + "\n",
+                Format::Semeval => {
+                    let id = id.unwrap_or_else(|| {
+                        path.as_deref()
+                            .and_then(|p| p.file_stem())
+                            .map(|s| {
+                                s.to_string_lossy()
+                                    .trim_start_matches("article")
+                                    .to_string()
+                            })
+                            .unwrap_or_else(|| "stdin".into())
+                    });
+                    render::semeval(&report, &id, techniques)
+                }
+            };
+            write_stdout(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Batch {
+            input,
+            output,
+            jobs,
+            model,
+            threshold,
+        } => {
+            check_threshold(threshold)?;
+            let model = load_model(model.as_deref())?;
+            let analyzer = Analyzer::new(&model, Options { threshold });
+            let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
+                Box::new(BufReader::new(std::io::stdin()))
+            } else {
+                let f = std::fs::File::open(&input)
+                    .with_context(|| format!("cannot read {}", input.display()))?;
+                Box::new(BufReader::with_capacity(1 << 20, f))
+            };
+            let started = std::time::Instant::now();
+            let summary = if output.as_os_str() == "-" {
+                let stdout = std::io::stdout().lock();
+                slant::batch::run(&analyzer, reader, std::io::BufWriter::new(stdout), jobs)
+                    .context("batch failed")?
+            } else {
+                let tmp = tmp_path(&output);
+                let f = std::fs::File::create(&tmp)
+                    .with_context(|| format!("cannot write {}", tmp.display()))?;
+                let res = slant::batch::run(&analyzer, reader, std::io::BufWriter::new(f), jobs);
+                match res {
+                    Ok(s) => {
+                        std::fs::rename(&tmp, &output)
+                            .with_context(|| format!("cannot write {}", output.display()))?;
+                        s
+                    }
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        return Err(e).with_context(|| format!("batch {} failed", input.display()));
+                    }
+                }
+            };
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
+            eprintln!(
+                "slant batch: {} rows, {} ok, {} errors, {:.1} MB in {:.2}s ({:.1} MB/s)",
+                summary.rows,
+                summary.ok,
+                summary.errors,
+                summary.bytes as f64 / 1e6,
+                secs,
+                summary.bytes as f64 / 1e6 / secs
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Train {
+            config,
+            data,
+            own,
+            out,
+        } => {
+            let cfg_text = std::fs::read_to_string(&config)
+                .with_context(|| format!("cannot read {}", config.display()))?;
+            let cfg = slant::train::TrainConfig::from_toml(&cfg_text)
+                .with_context(|| format!("{}: invalid configuration", config.display()))?
+                .check()
+                .with_context(|| format!("{}: invalid configuration", config.display()))?;
+            let corpora = slant::corpus::Corpora::load(&data, Some(&own))
+                .with_context(|| format!("cannot load corpora from {}", data.display()))?;
+            let (model, report) = cfg
+                .fit(&corpora, &mut |m| eprintln!("{m}"))
+                .context("training failed")?;
+            model
+                .save(&out)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            let ids_path = config.with_file_name("tc_holdout_ids.txt");
+            let mut ids = report.tc_holdout_ids.clone();
+            ids.sort();
+            std::fs::write(&ids_path, ids.join("\n") + "\n")
+                .with_context(|| format!("cannot write {}", ids_path.display()))?;
+            println!("model written to {}", out.display());
+            for (k, v) in &report.metrics {
+                println!("{k:<28} {v:.4}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval {
+            data,
+            own,
+            model,
+            json,
+            min_si_f1,
+            min_babe_macro_f1,
+            min_babe_auc,
+        } => {
+            let model = load_model(model.as_deref())?;
+            let corpora = slant::corpus::Corpora::load(&data, Some(&own))
+                .with_context(|| format!("cannot load corpora from {}", data.display()))?;
+            let analyzer = Analyzer::new(&model, Options::default());
+            let ev = slant::eval::evaluate(&analyzer, &corpora).context("evaluation failed")?;
+            if json {
+                write_stdout(&(serde_json::to_string_pretty(&ev)? + "\n"))?;
+            } else {
+                write_stdout(&eval_table(&ev))?;
+            }
+            let mut failed = Vec::new();
+            let mut floor = |name: &str, got: Option<f64>, min: Option<f64>| {
+                if let Some(min) = min {
+                    match got {
+                        Some(g) if g >= min => {}
+                        Some(g) => {
+                            failed.push(format!("{name} {g:.4} is below the floor {min:.4}"))
+                        }
+                        None => failed.push(format!("{name} was not measured (floor {min:.4})")),
+                    }
+                }
+            };
+            floor("PTC dev SI F1", ev.ptc_dev_si.map(|s| s.f1), min_si_f1);
+            floor(
+                "BABE dev macro-F1",
+                ev.babe_dev.map(|b| b.macro_f1),
+                min_babe_macro_f1,
+            );
+            floor("BABE dev AUC", ev.babe_dev.map(|b| b.auc), min_babe_auc);
+            if failed.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for f in failed {
+                    eprintln!("slant eval: quality floor failed: {f}");
+                }
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::ModelInfo { path } => {
+            let model = load_model(path.as_deref())?;
+            let c = &model.card;
+            let mut o = format!("name     {}\nversion  {}\ntrained on:\n", c.name, c.version);
+            for t in &c.trained_on {
+                o.push_str(&format!("  - {t}\n"));
+            }
+            o.push_str("metrics:\n");
+            for (k, v) in &c.metrics {
+                o.push_str(&format!("  {k:<28} {v:.4}\n"));
+            }
+            o.push_str(&format!(
+                "features: sentence {}, span {}, technique {}; lexicon words {} in lists {:?}\n",
+                model.sentence.vectorizer.index.len(),
+                model.span.index.len(),
+                model.technique.index.len(),
+                model.lexicon.len(),
+                model.lexicon.names()
+            ));
+            o.push_str(&format!(
+                "decoding: {:?}\nconfiguration:\n{}",
+                model.span.decode, c.config
+            ));
+            write_stdout(&o)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn to_format(f: FormatArg) -> Format {
+    match f {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Semeval => Format::Semeval,
+    }
+}
+
+fn tmp_path(p: &Path) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(format!(".{}.tmp", std::process::id()));
+    PathBuf::from(s)
+}
+
+fn write_stdout(s: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`slant analyze x | head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e).context("cannot write to standard output"),
+    }
+}
+
+fn eval_table(ev: &slant::eval::Evaluation) -> String {
+    let mut o = String::new();
+    if let Some(s) = ev.ptc_dev_si {
+        o.push_str(&format!(
+            "PTC dev SI       P {:.4}  R {:.4}  F1 {:.4}  ({} predicted, {} gold spans)\n",
+            s.precision, s.recall, s.f1, s.predicted, s.gold
+        ));
+    }
+    if let Some(b) = ev.babe_dev {
+        o.push_str(&format!(
+            "BABE dev         macro-F1 {:.4}  F1(biased) {:.4}  acc {:.4}  AUC {:.4}  ECE {:.4}  (n={})\n",
+            b.macro_f1, b.f1_positive, b.accuracy, b.auc, b.ece, b.n
+        ));
+    }
+    if let Some(s) = ev.own_test_si {
+        o.push_str(&format!(
+            "own test SI      P {:.4}  R {:.4}  F1 {:.4}  ({} predicted, {} gold spans)\n",
+            s.precision, s.recall, s.f1, s.predicted, s.gold
+        ));
+    }
+    if let Some(a) = ev.own_pair_accuracy {
+        o.push_str(&format!(
+            "own test pairs   accuracy {:.4}  (n={})\n",
+            a, ev.own_pairs
+        ));
+    }
+    if o.is_empty() {
+        o.push_str("nothing to evaluate: no corpus found\n");
+    }
+    o
+}

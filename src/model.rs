@@ -1,0 +1,444 @@
+//! Stage 4a, the model: hyper-parameters → validated hyper-parameters → fitted heads, in the
+//! manner of linfa.
+//!
+//! Fitting is done by `linfa-logistic` on dense `f32` matrices (one per head, built from the
+//! selected feature columns only). The fitted weights are then kept as plain vectors so that
+//! analysis scores a document with sparse dot products and never densifies anything.
+//! Serialisation (header, format version, checksum) lives in [`crate::model_file`].
+
+use crate::error::{Error, Result};
+use crate::features::{FeatureIndex, SparseRow, Vectorizer};
+use crate::lexicon::Lexicon;
+use crate::spans::DecodeParams;
+use linfa::prelude::*;
+use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Hyper-parameters of one logistic head (unvalidated).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogisticParams {
+    /// L2 penalty (linfa's `alpha`; the loss is a sum over rows, so this is like 1/C).
+    pub alpha: f32,
+    /// Maximum L-BFGS iterations.
+    pub max_iterations: u64,
+    /// Stop when the gradient norm falls below this.
+    pub gradient_tolerance: f32,
+}
+
+impl Default for LogisticParams {
+    fn default() -> Self {
+        LogisticParams {
+            alpha: 1.0,
+            max_iterations: 100,
+            gradient_tolerance: 1e-4,
+        }
+    }
+}
+
+/// Validated [`LogisticParams`]; the only way to reach a fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidLogisticParams(LogisticParams);
+
+impl LogisticParams {
+    /// Checks the parameters: finite, non-negative penalty, at least one iteration.
+    pub fn check(self) -> Result<ValidLogisticParams> {
+        if !self.alpha.is_finite() || self.alpha < 0.0 {
+            return Err(Error::InvalidParams(format!(
+                "alpha must be finite and >= 0, got {}",
+                self.alpha
+            )));
+        }
+        if self.max_iterations == 0 {
+            return Err(Error::InvalidParams(
+                "max_iterations must be at least 1".into(),
+            ));
+        }
+        if !self.gradient_tolerance.is_finite() || self.gradient_tolerance <= 0.0 {
+            return Err(Error::InvalidParams(format!(
+                "gradient_tolerance must be finite and > 0, got {}",
+                self.gradient_tolerance
+            )));
+        }
+        Ok(ValidLogisticParams(self))
+    }
+}
+
+/// Builds a dense matrix from sparse rows (used only at training time).
+pub fn densify(rows: &[SparseRow], n_cols: usize) -> Array2<f32> {
+    let mut x = Array2::<f32>::zeros((rows.len(), n_cols));
+    for (r, row) in rows.iter().enumerate() {
+        for &(c, v) in row {
+            if (c as usize) < n_cols {
+                x[[r, c as usize]] += v;
+            }
+        }
+    }
+    x
+}
+
+impl ValidLogisticParams {
+    /// The parameters.
+    pub fn params(&self) -> &LogisticParams {
+        &self.0
+    }
+
+    /// Fits a binary head on a dense matrix; `y[i]` is true for the positive class.
+    pub fn fit_binary(&self, x: &Array2<f32>, y: &[bool]) -> Result<LinearHead> {
+        if x.nrows() != y.len() || x.nrows() == 0 {
+            return Err(Error::NoData(format!(
+                "{} rows for {} labels",
+                x.nrows(),
+                y.len()
+            )));
+        }
+        if y.iter().all(|&v| v) || y.iter().all(|&v| !v) {
+            return Err(Error::NoData("binary head needs both classes".into()));
+        }
+        let p = self.0;
+        let ds = DatasetBase::new(x.view(), Array1::from(y.to_vec()));
+        let fitted = LogisticRegression::default()
+            .alpha(p.alpha)
+            .max_iterations(p.max_iterations)
+            .gradient_tolerance(p.gradient_tolerance)
+            .with_intercept(true)
+            .fit(&ds)
+            .map_err(|e| Error::Fit(e.to_string()))?;
+        // linfa's "positive" label is the more frequent class; orient weights towards `true`.
+        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+        Ok(LinearHead {
+            weights: fitted.params().iter().map(|w| w * sign).collect(),
+            bias: fitted.intercept() * sign,
+        })
+    }
+
+    /// Fits a multinomial head; `y[i]` is a class index below `n_classes`.
+    pub fn fit_multi(&self, x: &Array2<f32>, y: &[usize], classes: &[String]) -> Result<MultiHead> {
+        if x.nrows() != y.len() || x.nrows() == 0 {
+            return Err(Error::NoData(format!(
+                "{} rows for {} labels",
+                x.nrows(),
+                y.len()
+            )));
+        }
+        let p = self.0;
+        let ds = DatasetBase::new(x.view(), Array1::from(y.to_vec()));
+        let fitted = MultiLogisticRegression::default()
+            .alpha(p.alpha)
+            .max_iterations(p.max_iterations)
+            .gradient_tolerance(p.gradient_tolerance)
+            .with_intercept(true)
+            .fit(&ds)
+            .map_err(|e| Error::Fit(e.to_string()))?;
+        let n_features = x.ncols();
+        let n_classes = classes.len();
+        // Classes absent from `y` keep a very low bias so they are never predicted.
+        let mut weights = vec![0.0f32; n_features * n_classes];
+        let mut bias = vec![-30.0f32; n_classes];
+        for (k, &class) in fitted.classes().iter().enumerate() {
+            if class >= n_classes {
+                return Err(Error::Fit(format!("class index {class} out of range")));
+            }
+            bias[class] = fitted.intercept()[k];
+            for f in 0..n_features {
+                weights[f * n_classes + class] = fitted.params()[[f, k]];
+            }
+        }
+        Ok(MultiHead {
+            classes: classes.to_vec(),
+            weights,
+            bias,
+        })
+    }
+}
+
+/// A fitted binary logistic head: `logit = w · x + b`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct LinearHead {
+    /// One weight per feature column.
+    pub weights: Vec<f32>,
+    /// Intercept.
+    pub bias: f32,
+}
+
+impl LinearHead {
+    /// Logit of a sparse row (unknown columns are ignored).
+    pub fn logit(&self, row: &[(u32, f32)]) -> f32 {
+        self.bias
+            + row
+                .iter()
+                .map(|&(c, v)| self.weights.get(c as usize).copied().unwrap_or(0.0) * v)
+                .sum::<f32>()
+    }
+
+    /// Weight of one column (0 when out of range).
+    pub fn weight(&self, col: u32) -> f32 {
+        self.weights.get(col as usize).copied().unwrap_or(0.0)
+    }
+}
+
+/// A fitted multinomial head (softmax over classes).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MultiHead {
+    /// Class names.
+    pub classes: Vec<String>,
+    /// Row-major `n_features × n_classes`.
+    pub weights: Vec<f32>,
+    /// One intercept per class.
+    pub bias: Vec<f32>,
+}
+
+impl MultiHead {
+    /// Class probabilities of a sparse row.
+    pub fn probabilities(&self, row: &[(u32, f32)]) -> Vec<f32> {
+        let k = self.classes.len();
+        let mut z = self.bias.clone();
+        for &(c, v) in row {
+            let base = c as usize * k;
+            if let Some(ws) = self.weights.get(base..base + k) {
+                for (zi, w) in z.iter_mut().zip(ws) {
+                    *zi += w * v;
+                }
+            }
+        }
+        softmax(&mut z);
+        z
+    }
+}
+
+fn softmax(z: &mut [f32]) {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() {
+        let n = z.len().max(1) as f32;
+        z.iter_mut().for_each(|v| *v = 1.0 / n);
+        return;
+    }
+    let mut sum = 0.0;
+    for v in z.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    z.iter_mut().for_each(|v| *v /= sum);
+}
+
+/// The logistic function, safe for any finite or infinite input.
+pub fn sigmoid(x: f32) -> f32 {
+    if x.is_nan() {
+        return 0.5;
+    }
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Platt scaling: `P = sigmoid(a · logit + b)`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Platt {
+    /// Slope.
+    pub a: f32,
+    /// Offset.
+    pub b: f32,
+}
+
+impl Default for Platt {
+    fn default() -> Self {
+        Platt { a: 1.0, b: 0.0 }
+    }
+}
+
+impl Platt {
+    /// Fits the scaling on raw logits and labels (linfa-logistic on one feature).
+    pub fn fit(logits: &[f32], y: &[bool]) -> Result<Platt> {
+        let x = Array2::from_shape_vec((logits.len(), 1), logits.to_vec())
+            .map_err(|e| Error::Fit(e.to_string()))?;
+        let head = LogisticParams {
+            alpha: 1e-3,
+            max_iterations: 200,
+            gradient_tolerance: 1e-6,
+        }
+        .check()?
+        .fit_binary(&x, y)?;
+        Ok(Platt {
+            a: head.weights[0],
+            b: head.bias,
+        })
+    }
+
+    /// Calibrated probability of a raw logit.
+    pub fn apply(&self, logit: f32) -> f32 {
+        sigmoid(self.a * logit + self.b)
+    }
+}
+
+/// Sentence head: TF-IDF features → P(sentence contains loaded framing).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SentenceHead {
+    /// Fitted TF-IDF vocabulary.
+    pub vectorizer: Vectorizer,
+    /// Logistic weights.
+    pub head: LinearHead,
+    /// Calibration of the logit (fitted on dev sentences).
+    pub calibration: Platt,
+}
+
+/// Span head: token features → P(token lies inside a loaded/propaganda span).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SpanHead {
+    /// Fitted feature vocabulary.
+    pub index: FeatureIndex,
+    /// Logistic weights (intercept already corrected for negative subsampling).
+    pub head: LinearHead,
+    /// How token probabilities become spans (tuned on PTC dev).
+    pub decode: DecodeParams,
+}
+
+/// Technique head: span features → one of the 14 PTC techniques.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TechniqueHead {
+    /// Fitted feature vocabulary.
+    pub index: FeatureIndex,
+    /// Multinomial weights.
+    pub head: MultiHead,
+}
+
+/// Document head: sentence logits → calibrated P(document uses loaded framing).
+///
+/// `logit = w0 · max + w1 · mean_top3 + w2 · ln(1 + n_sentences) + bias`, over the sentence
+/// head's calibrated logits; fitted by linfa-logistic on dev documents.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct DocumentHead {
+    /// Weights of (max, mean of top three, ln(1 + n)).
+    pub weights: [f32; 3],
+    /// Intercept.
+    pub bias: f32,
+}
+
+impl DocumentHead {
+    /// The three document features from sentence logits.
+    pub fn features(sentence_logits: &[f32]) -> [f32; 3] {
+        if sentence_logits.is_empty() {
+            return [-10.0, -10.0, 0.0];
+        }
+        let mut s: Vec<f32> = sentence_logits.to_vec();
+        s.sort_by(|a, b| b.total_cmp(a));
+        let top = &s[..s.len().min(3)];
+        let mean = top.iter().sum::<f32>() / top.len() as f32;
+        [s[0], mean, (1.0 + s.len() as f32).ln()]
+    }
+
+    /// Calibrated document probability; 0 for a document without sentences.
+    pub fn probability(&self, sentence_logits: &[f32]) -> f32 {
+        if sentence_logits.is_empty() {
+            return 0.0;
+        }
+        let f = Self::features(sentence_logits);
+        sigmoid(self.bias + f.iter().zip(&self.weights).map(|(a, b)| a * b).sum::<f32>())
+    }
+}
+
+/// Facts about a fitted model: what went in and how it scored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ModelCard {
+    /// Model name, e.g. `default`.
+    pub name: String,
+    /// Model version (the crate version that trained it, plus a suffix).
+    pub version: String,
+    /// Data sources that went into training.
+    pub trained_on: Vec<String>,
+    /// The training configuration, as TOML.
+    pub config: String,
+    /// Dev metrics measured right after training.
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// A fitted slant model: all heads plus the lexicon their features use.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Model {
+    /// Model card.
+    pub card: ModelCard,
+    /// Cue lexicons used by every head's features.
+    pub lexicon: Lexicon,
+    /// Sentence head.
+    pub sentence: SentenceHead,
+    /// Span head.
+    pub span: SpanHead,
+    /// Technique head.
+    pub technique: TechniqueHead,
+    /// Document head.
+    pub document: DocumentHead,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_params_are_rejected_before_fit() {
+        let bad = LogisticParams {
+            alpha: -1.0,
+            ..Default::default()
+        };
+        assert!(bad.check().is_err());
+        let bad = LogisticParams {
+            max_iterations: 0,
+            ..Default::default()
+        };
+        assert!(bad.check().is_err());
+        assert!(LogisticParams::default().check().is_ok());
+    }
+
+    #[test]
+    fn binary_fit_is_oriented_to_true_even_when_true_is_the_majority() {
+        // feature 0 marks the positive class; positives are the majority.
+        let rows: Vec<SparseRow> = (0..30)
+            .map(|i| {
+                if i % 3 == 0 {
+                    vec![(1, 1.0)]
+                } else {
+                    vec![(0, 1.0)]
+                }
+            })
+            .collect();
+        let y: Vec<bool> = (0..30).map(|i| i % 3 != 0).collect();
+        let x = densify(&rows, 2);
+        let head = LogisticParams::default()
+            .check()
+            .unwrap()
+            .fit_binary(&x, &y)
+            .unwrap();
+        assert!(head.logit(&[(0, 1.0)]) > 0.0);
+        assert!(head.logit(&[(1, 1.0)]) < 0.0);
+    }
+
+    #[test]
+    fn multi_fit_predicts_its_classes() {
+        let rows: Vec<SparseRow> = (0..30).map(|i| vec![((i % 3) as u32, 1.0)]).collect();
+        let y: Vec<usize> = (0..30).map(|i| i % 3).collect();
+        let classes: Vec<String> = vec!["a".into(), "b".into(), "c".into(), "never".into()];
+        let head = LogisticParams::default()
+            .check()
+            .unwrap()
+            .fit_multi(&densify(&rows, 3), &y, &classes)
+            .unwrap();
+        for k in 0..3u32 {
+            let p = head.probabilities(&[(k, 1.0)]);
+            let best = p
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .unwrap()
+                .0;
+            assert_eq!(best, k as usize);
+            assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn sigmoid_and_document_head_are_safe() {
+        assert_eq!(sigmoid(f32::NAN), 0.5);
+        assert!(sigmoid(f32::INFINITY) <= 1.0);
+        let d = DocumentHead::default();
+        assert_eq!(d.probability(&[]), 0.0);
+        assert!((d.probability(&[1.0, 2.0]) - 0.5).abs() < 1e-6);
+    }
+}

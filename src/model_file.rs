@@ -1,0 +1,205 @@
+//! Model files: the only place the library touches the file system.
+//!
+//! Layout (all integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 0..8 | magic `SLANTMDL` |
+//! | 8..12 | format version ([`FORMAT_VERSION`]) |
+//! | 12..20 | payload length |
+//! | 20..24 | CRC-32 of the payload |
+//! | 24.. | payload: the [`Model`] in `postcard` encoding |
+//!
+//! Loading checks each field in turn, so a truncated, altered, future-version or foreign file is
+//! a clear [`Error::InvalidModel`], never a panic. Saving writes a temporary file and renames it.
+
+use crate::error::{Error, Result};
+use crate::model::Model;
+use std::path::Path;
+
+/// Current model format version. Bump it whenever [`Model`]'s serialised shape changes.
+pub const FORMAT_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"SLANTMDL";
+const HEADER: usize = 24;
+
+/// The default model, embedded in the binary at build time.
+static EMBEDDED: &[u8] = include_bytes!("../models/default.slant");
+
+/// Encodes a model into the file format.
+pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
+    let payload = postcard::to_stdvec(model)
+        .map_err(|e| Error::InvalidModel(format!("cannot encode: {e}")))?;
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+/// Decodes a model from the file format, checking magic, version, length and checksum.
+pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
+    if bytes.len() < HEADER {
+        return Err(Error::InvalidModel(format!(
+            "file too short ({} bytes): not a slant model or truncated",
+            bytes.len()
+        )));
+    }
+    if &bytes[0..8] != MAGIC {
+        return Err(Error::InvalidModel(
+            "not a slant model file (bad magic)".into(),
+        ));
+    }
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if version != FORMAT_VERSION {
+        return Err(Error::InvalidModel(format!(
+            "format version {version}, this slant reads version {FORMAT_VERSION}"
+        )));
+    }
+    let mut len8 = [0u8; 8];
+    len8.copy_from_slice(&bytes[12..20]);
+    let len = u64::from_le_bytes(len8);
+    let payload = &bytes[HEADER..];
+    if payload.len() as u64 != len {
+        return Err(Error::InvalidModel(format!(
+            "payload is {} bytes, header says {len}: truncated or altered",
+            payload.len()
+        )));
+    }
+    let crc = u32::from_le_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+    if crc32fast::hash(payload) != crc {
+        return Err(Error::InvalidModel(
+            "checksum mismatch: the file is corrupt".into(),
+        ));
+    }
+    let model: Model = postcard::from_bytes(payload)
+        .map_err(|e| Error::InvalidModel(format!("cannot decode payload: {e}")))?;
+    validate(&model)?;
+    Ok(model)
+}
+
+/// Structural checks that make analysis safe on a decoded model.
+fn validate(model: &Model) -> Result<()> {
+    let v = &model.sentence.vectorizer;
+    if v.idf.len() != v.index.len() || model.sentence.head.weights.len() != v.index.len() {
+        return Err(Error::InvalidModel(
+            "sentence head does not match its vocabulary".into(),
+        ));
+    }
+    if model.span.head.weights.len() != model.span.index.len() {
+        return Err(Error::InvalidModel(
+            "span head does not match its vocabulary".into(),
+        ));
+    }
+    let t = &model.technique;
+    let k = t.head.classes.len();
+    if k == 0 || t.head.bias.len() != k || t.head.weights.len() != t.index.len() * k {
+        return Err(Error::InvalidModel(
+            "technique head does not match its vocabulary".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Loads a model file.
+pub fn load(path: &Path) -> Result<Model> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    from_bytes(&bytes).map_err(|e| match e {
+        Error::InvalidModel(m) => Error::InvalidModel(format!("{}: {m}", path.display())),
+        other => other,
+    })
+}
+
+/// Saves a model atomically (temporary file in the same folder, then rename).
+pub fn save(model: &Model, path: &Path) -> Result<()> {
+    let bytes = to_bytes(model)?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, &bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// The default model embedded in the binary.
+pub fn embedded() -> Result<Model> {
+    from_bytes(EMBEDDED)
+}
+
+impl Model {
+    /// Loads a model file (see [`load`]).
+    pub fn load(path: &Path) -> Result<Model> {
+        load(path)
+    }
+
+    /// Saves this model atomically (see [`save`]).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        save(self, path)
+    }
+
+    /// The default model shipped inside the binary.
+    pub fn embedded() -> Result<Model> {
+        embedded()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::FeatureIndex;
+
+    fn tiny() -> Model {
+        let mut m = Model::default();
+        m.card.name = "tiny".into();
+        m.technique.index = FeatureIndex::from_names(vec!["w:x".into()]);
+        m.technique.head.classes = vec!["A".into(), "B".into()];
+        m.technique.head.weights = vec![0.5, -0.5];
+        m.technique.head.bias = vec![0.0, 0.0];
+        m
+    }
+
+    #[test]
+    fn round_trip_bytes_and_file() {
+        let m = tiny();
+        let bytes = to_bytes(&m).unwrap();
+        assert_eq!(from_bytes(&bytes).unwrap(), m);
+        let path = std::env::temp_dir().join(format!("slant-rt-{}.slant", std::process::id()));
+        m.save(&path).unwrap();
+        assert_eq!(Model::load(&path).unwrap(), m);
+        std::fs::remove_file(&path).ok();
+    }
+
+    #[test]
+    fn damaged_files_are_clear_errors() {
+        let bytes = to_bytes(&tiny()).unwrap();
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (bytes[..10].to_vec(), "too short"),
+            (bytes[..bytes.len() - 3].to_vec(), "truncated"),
+            (
+                b"PK\x03\x04 not a model at all, really not".to_vec(),
+                "bad magic",
+            ),
+            (
+                {
+                    let mut b = bytes.clone();
+                    b[8] = 99;
+                    b
+                },
+                "format version 99",
+            ),
+            (
+                {
+                    let mut b = bytes.clone();
+                    let n = b.len();
+                    b[n - 1] ^= 0xFF;
+                    b
+                },
+                "checksum",
+            ),
+        ];
+        for (b, want) in cases {
+            let err = from_bytes(&b).unwrap_err().to_string();
+            assert!(err.contains(want), "{err} should mention {want}");
+        }
+    }
+}

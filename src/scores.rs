@@ -1,0 +1,136 @@
+//! Stage 4b, scores: run the fitted heads over a document's sentences and tokens.
+
+use crate::error::Result;
+use crate::features::{
+    binary_unit_row, technique_features, token_features, Lookup, RepeatCounter, SentenceContext,
+};
+use crate::model::{sigmoid, Model};
+use crate::tokens::{tokenize, Token};
+use std::ops::Range;
+
+/// One sentence with its tokens and scores.
+#[derive(Debug, Clone)]
+pub struct ScoredSentence {
+    /// Byte range in the original text.
+    pub range: Range<usize>,
+    /// Tokens (byte offsets into the original text).
+    pub tokens: Vec<Token>,
+    /// Calibrated logit of the sentence head.
+    pub logit: f32,
+    /// Calibrated probability that the sentence contains loaded framing.
+    pub prob: f32,
+    /// Span-head probability for each token.
+    pub token_probs: Vec<f32>,
+}
+
+/// Scores one sentence (`range` of `text`) with the sentence and span heads.
+pub fn score_sentence(model: &Model, text: &str, range: Range<usize>) -> Result<ScoredSentence> {
+    let tokens = tokenize(text, range.clone())?;
+    let row = model.sentence.vectorizer.transform(&tokens, &model.lexicon);
+    let raw = model.sentence.head.logit(&row);
+    let c = model.sentence.calibration;
+    let logit = c.a * raw + c.b;
+    let prob = sigmoid(logit);
+    let token_probs = token_probabilities(model, &tokens, prob);
+    Ok(ScoredSentence {
+        range,
+        tokens,
+        logit,
+        prob,
+        token_probs,
+    })
+}
+
+/// Span-head probability of every token of a sentence.
+pub fn token_probabilities(model: &Model, tokens: &[Token], sentence_prob: f32) -> Vec<f32> {
+    let ctx = SentenceContext::new(tokens, &model.lexicon, sentence_prob);
+    let mut look = Lookup::new(&model.span.index);
+    let head = &model.span.head;
+    (0..tokens.len())
+        .map(|i| {
+            look.clear();
+            token_features(tokens, i, &model.lexicon, &ctx, &mut look);
+            let z = head.bias
+                + look
+                    .found
+                    .iter()
+                    .map(|&(c, _, v)| head.weight(c) * v)
+                    .sum::<f32>();
+            sigmoid(z)
+        })
+        .collect()
+}
+
+/// Per-token evidence for a span (token range `span` of a sentence): for each token in the span,
+/// the summed weight of every feature, of every token in the span, that describes that token's
+/// word (bigram features count for the token they are centred on). Returned as
+/// (token index, weight).
+pub fn evidence(
+    model: &Model,
+    tokens: &[Token],
+    sentence_prob: f32,
+    span: Range<usize>,
+) -> Vec<(usize, f32)> {
+    let ctx = SentenceContext::new(tokens, &model.lexicon, sentence_prob);
+    let mut look = Lookup::new(&model.span.index);
+    let mut weight = vec![0.0f32; span.len()];
+    for i in span.clone() {
+        look.clear();
+        token_features(tokens, i, &model.lexicon, &ctx, &mut look);
+        for &(c, anchor, v) in &look.found {
+            let Some(a) = anchor else { continue };
+            let w = model.span.head.weight(c) * v;
+            let j = i as isize + a as isize;
+            if j >= span.start as isize && (j as usize) < span.end {
+                weight[j as usize - span.start] += w;
+            }
+        }
+    }
+    weight
+        .into_iter()
+        .enumerate()
+        .map(|(k, w)| (span.start + k, w))
+        .collect()
+}
+
+/// Probabilities of the technique head for a span given as a token range of the document's
+/// tokens `doc_tokens`.
+pub fn technique_probabilities(
+    model: &Model,
+    doc_tokens: &[Token],
+    range: Range<usize>,
+    repeats: &RepeatCounter,
+) -> Vec<f32> {
+    if range.start >= range.end || range.end > doc_tokens.len() {
+        return Vec::new();
+    }
+    let head = &model.technique;
+    let mut look = Lookup::new(&head.index);
+    let n = repeats.count(&doc_tokens[range.clone()]);
+    technique_features(doc_tokens, range, &model.lexicon, n, &mut look);
+    let row = binary_unit_row(look.found.iter().map(|x| x.0));
+    head.head.probabilities(&row)
+}
+
+/// The most likely technique of a span and its probability (empty name when the model has none).
+pub fn best_technique(
+    model: &Model,
+    doc_tokens: &[Token],
+    range: Range<usize>,
+    repeats: &RepeatCounter,
+) -> (String, f32) {
+    let probs = technique_probabilities(model, doc_tokens, range, repeats);
+    match probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) {
+        Some((i, p)) => (
+            model
+                .technique
+                .head
+                .classes
+                .get(i)
+                .cloned()
+                .unwrap_or_default(),
+            *p,
+        ),
+        None => (String::new(), 0.0),
+    }
+}

@@ -1,0 +1,114 @@
+//! Stage 0, text: offset bookkeeping for the original input.
+//!
+//! The whole pipeline works in UTF-8 **byte** offsets into the original text; reports also carry
+//! Unicode **code-point** offsets (the SemEval convention). [`CharOffsets`] converts between the two
+//! in O(1) amortised time without copying the text.
+
+/// Converts byte offsets of one text into code-point offsets and back.
+#[derive(Debug, Clone)]
+pub struct CharOffsets {
+    /// `checkpoints[k]` = number of code points in `text[..k * STRIDE]` (counted on bytes).
+    checkpoints: Vec<usize>,
+    /// Byte offset of every code point, only for non-ASCII text (empty when ASCII).
+    char_starts: Vec<usize>,
+    ascii: bool,
+    len: usize,
+    chars: usize,
+}
+
+const STRIDE: usize = 64;
+
+#[inline]
+fn is_char_start(b: u8) -> bool {
+    (b & 0xC0) != 0x80
+}
+
+impl CharOffsets {
+    /// Indexes `text`.
+    pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let ascii = text.is_ascii();
+        if ascii {
+            return CharOffsets {
+                checkpoints: Vec::new(),
+                char_starts: Vec::new(),
+                ascii,
+                len: bytes.len(),
+                chars: bytes.len(),
+            };
+        }
+        let mut checkpoints = Vec::with_capacity(bytes.len() / STRIDE + 2);
+        let mut count = 0usize;
+        for chunk in bytes.chunks(STRIDE) {
+            checkpoints.push(count);
+            count += chunk.iter().filter(|&&b| is_char_start(b)).count();
+        }
+        checkpoints.push(count);
+        let char_starts = text.char_indices().map(|(i, _)| i).collect();
+        CharOffsets {
+            checkpoints,
+            char_starts,
+            ascii,
+            len: bytes.len(),
+            chars: count,
+        }
+    }
+
+    /// Number of code points in the text.
+    pub fn char_len(&self) -> usize {
+        self.chars
+    }
+
+    /// Code-point offset of byte offset `byte` (clamped to the text length). `byte` should lie on
+    /// a character boundary; inside a character it counts the characters that start before it.
+    pub fn char_of_byte(&self, text: &str, byte: usize) -> usize {
+        let byte = byte.min(self.len);
+        if self.ascii {
+            return byte;
+        }
+        let k = byte / STRIDE;
+        let base = self.checkpoints.get(k).copied().unwrap_or(self.chars);
+        let from = k * STRIDE;
+        base + text.as_bytes()[from..byte]
+            .iter()
+            .filter(|&&b| is_char_start(b))
+            .count()
+    }
+
+    /// Byte offset of code-point offset `ch`, or `None` when `ch` is past the end.
+    pub fn byte_of_char(&self, ch: usize) -> Option<usize> {
+        if self.ascii {
+            return (ch <= self.len).then_some(ch);
+        }
+        if ch == self.chars {
+            return Some(self.len);
+        }
+        self.char_starts.get(ch).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_identity() {
+        let t = "plain text";
+        let o = CharOffsets::new(t);
+        assert_eq!(o.char_of_byte(t, 5), 5);
+        assert_eq!(o.byte_of_char(10), Some(10));
+        assert_eq!(o.byte_of_char(11), None);
+    }
+
+    #[test]
+    fn round_trip_non_ascii_long() {
+        let t = "Zoë said “no” 🙂 — naïve façade ".repeat(20);
+        let o = CharOffsets::new(&t);
+        for (ci, (bi, _)) in t.char_indices().enumerate() {
+            assert_eq!(o.char_of_byte(&t, bi), ci);
+            assert_eq!(o.byte_of_char(ci), Some(bi));
+        }
+        assert_eq!(o.char_of_byte(&t, t.len()), t.chars().count());
+        assert_eq!(o.byte_of_char(t.chars().count()), Some(t.len()));
+    }
+}

@@ -1,0 +1,240 @@
+//! The real binary, end to end, on our own example documents.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn slant(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_slant"));
+    cmd.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("binary runs");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("slant-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+const EXAMPLE: &str = "datasets/examples/withdrawal.txt";
+
+#[test]
+fn analyze_text_report() {
+    let o = slant(&["analyze", EXAMPLE], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("document score"), "{out}");
+    assert!(out.contains("technique:"), "{out}");
+    assert!(out.contains("evidence:"), "{out}");
+}
+
+#[test]
+fn analyze_json_follows_the_contract() {
+    let o = slant(&["analyze", EXAMPLE, "--format", "json"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let text =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE)).unwrap();
+    for k in ["score", "label", "sentences", "spans", "model"] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    let spans = v["spans"].as_array().unwrap();
+    assert!(!spans.is_empty());
+    for s in spans {
+        let (a, b) = (
+            s["byte_start"].as_u64().unwrap() as usize,
+            s["byte_end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&text[a..b], s["text"].as_str().unwrap());
+        for k in [
+            "start",
+            "end",
+            "score",
+            "technique",
+            "technique_score",
+            "evidence",
+        ] {
+            assert!(s.get(k).is_some(), "span missing {k}");
+        }
+    }
+    assert_eq!(v["model"]["name"], "default");
+}
+
+#[test]
+fn analyze_stdin_and_semeval() {
+    let text = "Critics called the plan a shameful, reckless betrayal of voters.";
+    let o = slant(
+        &[
+            "analyze",
+            "-",
+            "--format",
+            "semeval",
+            "--id",
+            "42",
+            "--techniques",
+        ],
+        Some(text.as_bytes()),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for line in stdout(&o).lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f.len(), 4, "{line}");
+        assert_eq!(f[0], "42");
+        let (a, b): (usize, usize) = (f[2].parse().unwrap(), f[3].parse().unwrap());
+        assert!(a < b && b <= text.chars().count());
+    }
+}
+
+#[test]
+fn errors_exit_2_with_one_line_naming_the_input() {
+    let bad_utf8 = tmp("bad.txt");
+    std::fs::write(&bad_utf8, b"ok text \xff\xfe more").unwrap();
+    let bad_model = tmp("bad.slant");
+    std::fs::write(&bad_model, b"definitely not a model").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["analyze".into(), "no/such/file.txt".into()],
+            "no/such/file.txt",
+        ),
+        (
+            vec!["analyze".into(), bad_utf8.display().to_string()],
+            "not valid UTF-8",
+        ),
+        (
+            vec![
+                "analyze".into(),
+                EXAMPLE.into(),
+                "--model".into(),
+                bad_model.display().to_string(),
+            ],
+            "bad.slant",
+        ),
+        (
+            vec![
+                "analyze".into(),
+                EXAMPLE.into(),
+                "--threshold".into(),
+                "7".into(),
+            ],
+            "--threshold",
+        ),
+        (
+            vec![
+                "batch".into(),
+                "--input".into(),
+                "missing.jsonl".into(),
+                "--output".into(),
+                "-".into(),
+            ],
+            "missing.jsonl",
+        ),
+    ];
+    for (args, needle) in cases {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = slant(&a, None);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn batch_keeps_every_row_in_order() {
+    let input = concat!(
+        "{\"id\":\"a\",\"text\":\"Critics called the plan a shameful, reckless betrayal.\"}\n",
+        "not json\n",
+        "\n",
+        "{\"id\":7,\"text\":\"The council met on Monday.\",\"outlet\":\"x\"}\n",
+        "{\"id\":\"no-text\"}\n",
+        "{\"id\":\"num\",\"text\":5}\n",
+        "{\"id\":\"z\",\"text\":\"Zoë’s 🙂 “disgraceful” plan.\"}\n"
+    );
+    let mut bytes = input.as_bytes().to_vec();
+    bytes.extend_from_slice(b"{\"id\":\"bad-utf8\",\"text\":\"\xff\"}\n");
+    let out_path = tmp("out.jsonl");
+    let in_path = tmp("in.jsonl");
+    std::fs::write(&in_path, &bytes).unwrap();
+    let o = slant(
+        &[
+            "batch",
+            "--input",
+            in_path.to_str().unwrap(),
+            "--output",
+            out_path.to_str().unwrap(),
+            "--jobs",
+            "2",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("8 rows, 3 ok, 5 errors"),
+        "{}",
+        stderr(&o)
+    );
+    let out = std::fs::read_to_string(&out_path).unwrap();
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 8);
+    let expect: [(serde_json::Value, bool); 8] = [
+        ("a".into(), true),
+        (serde_json::Value::Null, false),
+        (serde_json::Value::Null, false),
+        (7.into(), true),
+        ("no-text".into(), false),
+        ("num".into(), false),
+        ("z".into(), true),
+        (serde_json::Value::Null, false),
+    ];
+    for (i, (row, (id, ok))) in rows.iter().zip(expect).enumerate() {
+        assert_eq!(row.get("error").is_none(), ok, "row {i}: {row}");
+        if ok {
+            assert_eq!(row["id"], id, "row {i}");
+            assert!(row.get("spans").is_some() && row.get("score").is_some());
+        } else {
+            assert_eq!(row["line"], (i + 1) as u64, "row {i}");
+            if !id.is_null() {
+                assert_eq!(row["id"], id);
+            }
+        }
+    }
+    // Same through stdin/stdout.
+    let o = slant(&["batch", "--input", "-", "--output", "-"], Some(&bytes));
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).lines().count(), 8);
+}
+
+#[test]
+fn model_info_and_help() {
+    let o = slant(&["model-info"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("name     default") && out.contains("metrics:"),
+        "{out}"
+    );
+    let o = slant(&["--help"], None);
+    assert!(stdout(&o).contains("Examples:"));
+}
