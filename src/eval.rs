@@ -257,6 +257,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)] // a Vec of one span is what these tests mean
     fn si_formula_by_hand() {
         // gold 0..10; predicted 0..5 (inside) and 20..30 (miss).
         let s = si_score(&[vec![0..5, 20..30]], &[vec![0..10]]);
@@ -270,6 +271,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)]
     fn overlapping_predictions_are_merged() {
         let s = si_score(&[vec![0..6, 4..10]], &[vec![0..10]]);
         assert_eq!(s.predicted, 1);

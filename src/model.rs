@@ -303,36 +303,34 @@ pub struct TechniqueHead {
 
 /// Document head: sentence logits → calibrated P(document uses loaded framing).
 ///
-/// `logit = w0 · max + w1 · mean_top3 + w2 · ln(1 + n_sentences) + bias`, over the sentence
-/// head's calibrated logits; fitted by linfa-logistic on dev documents.
+/// The document score is the Platt-calibrated logit of the document's most loaded sentence:
+/// `P = sigmoid(a · max_i logit_i + b)`, fitted by linfa-logistic on dev documents. It is
+/// monotone in every sentence score and explained by one sentence. Richer pools were tried and
+/// rejected: the sentence count mostly separated long PTC articles (nearly all positive) from
+/// one-sentence BABE items, and max + mean-of-top-3 got weights of opposite sign (collinear),
+/// so a long neutral article scored as loaded.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
 pub struct DocumentHead {
-    /// Weights of (max, mean of top three, ln(1 + n)).
-    pub weights: [f32; 3],
-    /// Intercept.
-    pub bias: f32,
+    /// Calibration of the maximum sentence logit.
+    pub calibration: Platt,
 }
 
 impl DocumentHead {
-    /// The three document features from sentence logits.
-    pub fn features(sentence_logits: &[f32]) -> [f32; 3] {
-        if sentence_logits.is_empty() {
-            return [-10.0, -10.0, 0.0];
-        }
-        let mut s: Vec<f32> = sentence_logits.to_vec();
-        s.sort_by(|a, b| b.total_cmp(a));
-        let top = &s[..s.len().min(3)];
-        let mean = top.iter().sum::<f32>() / top.len() as f32;
-        [s[0], mean, (1.0 + s.len() as f32).ln()]
+    /// The pooled document logit: the maximum sentence logit (`None` without sentences).
+    pub fn pooled(sentence_logits: &[f32]) -> Option<f32> {
+        sentence_logits
+            .iter()
+            .copied()
+            .filter(|x| !x.is_nan())
+            .reduce(f32::max)
     }
 
     /// Calibrated document probability; 0 for a document without sentences.
     pub fn probability(&self, sentence_logits: &[f32]) -> f32 {
-        if sentence_logits.is_empty() {
-            return 0.0;
+        match Self::pooled(sentence_logits) {
+            Some(m) => self.calibration.apply(m),
+            None => 0.0,
         }
-        let f = Self::features(sentence_logits);
-        sigmoid(self.bias + f.iter().zip(&self.weights).map(|(a, b)| a * b).sum::<f32>())
     }
 }
 
@@ -439,6 +437,7 @@ mod tests {
         assert!(sigmoid(f32::INFINITY) <= 1.0);
         let d = DocumentHead::default();
         assert_eq!(d.probability(&[]), 0.0);
-        assert!((d.probability(&[1.0, 2.0]) - 0.5).abs() < 1e-6);
+        assert!((d.probability(&[-1.0, 0.0]) - 0.5).abs() < 1e-6);
+        assert!(d.probability(&[f32::NAN, 2.0]) > 0.8);
     }
 }

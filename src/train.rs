@@ -565,10 +565,7 @@ impl ValidTrainConfig {
                 index: tc_index,
                 head: tc_head,
             },
-            document: DocumentHead {
-                weights: [1.0, 0.0, 0.0],
-                bias: 0.0,
-            },
+            document: DocumentHead::default(),
         };
 
         // ---- 5. decoding thresholds on PTC dev ------------------------------------------------
@@ -619,23 +616,24 @@ impl ValidTrainConfig {
         ));
 
         // ---- 6. document head on dev documents ------------------------------------------------
-        let mut doc_x: Vec<[f32; 3]> = Vec::new();
+        let mut doc_x: Vec<f32> = Vec::new();
         let mut doc_y: Vec<bool> = Vec::new();
         for (scored, d) in dev_scored.iter().zip(&corpora.ptc_dev) {
             let logits: Vec<f32> = scored.iter().map(|s| s.logit).collect();
-            doc_x.push(DocumentHead::features(&logits));
-            doc_y.push(!d.spans.is_empty());
+            if let Some(m) = DocumentHead::pooled(&logits) {
+                doc_x.push(m);
+                doc_y.push(!d.spans.is_empty());
+            }
             for para in paragraphs(&d.text) {
                 let inside: Vec<f32> = scored
                     .iter()
                     .filter(|s| s.range.start >= para.start && s.range.end <= para.end)
                     .map(|s| s.logit)
                     .collect();
-                if inside.is_empty() {
-                    continue;
+                if let Some(m) = DocumentHead::pooled(&inside) {
+                    doc_x.push(m);
+                    doc_y.push(overlaps(&para, &d.spans));
                 }
-                doc_x.push(DocumentHead::features(&inside));
-                doc_y.push(overlaps(&para, &d.spans));
             }
         }
         for (p, d) in babe_dev.iter().zip(&corpora.babe_dev) {
@@ -650,46 +648,25 @@ impl ValidTrainConfig {
                     calibration.a * raw + calibration.b
                 })
                 .collect();
-            if logits.is_empty() {
-                continue;
+            if let Some(m) = DocumentHead::pooled(&logits) {
+                doc_x.push(m);
+                doc_y.push(d.label.unwrap_or(false));
             }
-            doc_x.push(DocumentHead::features(&logits));
-            doc_y.push(d.label.unwrap_or(false));
         }
         if doc_y.iter().any(|&b| b) && doc_y.iter().any(|&b| !b) {
-            let flat: Vec<f32> = doc_x.iter().flatten().copied().collect();
-            let x = ndarray::Array2::from_shape_vec((doc_x.len(), 3), flat)
-                .map_err(|e| Error::Fit(e.to_string()))?;
-            let head = LogisticParams {
-                alpha: 1e-2,
-                max_iterations: 300,
-                gradient_tolerance: 1e-6,
-            }
-            .check()?
-            .fit_binary(&x, &doc_y)?;
             model.document = DocumentHead {
-                weights: [head.weights[0], head.weights[1], head.weights[2]],
-                bias: head.bias,
+                calibration: Platt::fit(&doc_x, &doc_y)?,
             };
         }
         let doc_p: Vec<f32> = doc_x
             .iter()
-            .map(|f| {
-                sigmoid(
-                    model.document.bias
-                        + f.iter()
-                            .zip(&model.document.weights)
-                            .map(|(a, b)| a * b)
-                            .sum::<f32>(),
-                )
-            })
+            .map(|&m| model.document.calibration.apply(m))
             .collect();
         let doc_score = eval::binary_score(&doc_p, &doc_y);
         say(format!(
-            "document head fitted on {} dev documents: weights {:?} bias {:.3}",
+            "document head fitted on {} dev documents: {:?}",
             doc_y.len(),
-            model.document.weights,
-            model.document.bias
+            model.document.calibration
         ));
 
         // ---- 7. metrics -------------------------------------------------------------------------

@@ -238,3 +238,63 @@ fn model_info_and_help() {
     let o = slant(&["--help"], None);
     assert!(stdout(&o).contains("Examples:"));
 }
+
+/// A tiny corpus folder in the `../shared/datasets` layout, written from our own sentences.
+fn tiny_shared() -> PathBuf {
+    let dir = tmp("shared");
+    for sub in ["ptc", "babe", "lexicons"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let ptc = r#"{"id":"1","text":"The reckless, shameful plan failed.\n\nThe council met on Monday.","spans":[{"start":4,"end":26,"technique":null,"text":"reckless, shameful plan"}]}"#;
+    let ptc = ptc.replace("\"end\":26", "\"end\":27");
+    std::fs::write(dir.join("ptc/dev.jsonl"), format!("{ptc}\n")).unwrap();
+    std::fs::write(dir.join("ptc/train.jsonl"), format!("{ptc}\n")).unwrap();
+    let babe = concat!(
+        "{\"id\":\"b1\",\"text\":\"A disgraceful betrayal of voters.\",\"label\":\"Biased\",\"biased_word_spans\":[]}\n",
+        "{\"id\":\"b2\",\"text\":\"The vote is on Monday.\",\"label\":\"Non-biased\",\"biased_word_spans\":[]}\n"
+    );
+    std::fs::write(dir.join("babe/dev.jsonl"), babe).unwrap();
+    std::fs::write(dir.join("babe/train.jsonl"), babe).unwrap();
+    std::fs::write(
+        dir.join("lexicons/lexicons.jsonl"),
+        "{\"lexicon\":\"bias-lexicon\",\"entry\":\"reckless\",\"n_tokens\":1}\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn eval_reports_metrics_and_enforces_floors() {
+    let data = tiny_shared();
+    let d = data.to_str().unwrap();
+    let o = slant(&["eval", "--data", d, "--own", "no-such-dir"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("PTC dev SI") && out.contains("BABE dev"),
+        "{out}"
+    );
+    let o = slant(
+        &["eval", "--data", d, "--own", "no-such-dir", "--json"],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["ptc_dev_si"]["f1"].is_number());
+    let o = slant(
+        &[
+            "eval",
+            "--data",
+            d,
+            "--own",
+            "no-such-dir",
+            "--min-si-f1",
+            "1.01",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("below the floor"), "{}", stderr(&o));
+    let o = slant(&["eval", "--data", "no/such/dir"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no/such/dir"));
+}
