@@ -47,6 +47,8 @@ pub struct Corpora {
     pub own: Vec<Document>,
     /// Cue lexicons.
     pub lexicon: Lexicon,
+    /// Ids of the PTC train articles held out for technique classification.
+    pub tc_holdout: std::collections::BTreeSet<String>,
 }
 
 /// The 14 technique labels of SemEval-2020 Task 11, in the official spelling.
@@ -280,6 +282,56 @@ impl Corpora {
                 _ => Vec::new(),
             },
             lexicon: read_lexicons(&shared.join("lexicons/lexicons.jsonl"))?,
+            tc_holdout: Default::default(),
+        })
+    }
+}
+
+impl Corpora {
+    /// Loads what evaluation needs from `dir`, leniently: PTC dev and BABE dev when `dir` has the
+    /// `../shared/datasets` layout, and our own documents from `own` and from any `*.jsonl` at the
+    /// top of `dir` (so `slant eval --data datasets` evaluates on our held-out documents).
+    /// Training data is not read. Fails only when `dir` does not exist or a present file is bad.
+    ///
+    /// With `tc_holdout` naming an existing file of article ids (one per line, as `slant train`
+    /// writes to `training/tc_holdout_ids.txt`), the PTC train articles with those ids are read
+    /// too, for technique classification.
+    pub fn load_for_eval(dir: &Path, own: Option<&Path>, tc_holdout: Option<&Path>) -> Result<Corpora> {
+        if !dir.is_dir() {
+            return Err(Error::io(
+                dir,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
+            ));
+        }
+        let optional = |p: PathBuf, read: fn(&Path) -> Result<Vec<Document>>| -> Result<Vec<Document>> {
+            if p.is_file() {
+                read(&p)
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        let mut own_docs = read_own(dir)?;
+        if let Some(o) = own {
+            if o.is_dir() && o.canonicalize().ok() != dir.canonicalize().ok() {
+                own_docs.extend(read_own(o)?);
+            }
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        let mut ptc_train = Vec::new();
+        let train_path = dir.join("ptc/train.jsonl");
+        if let Some(f) = tc_holdout.filter(|f| f.is_file() && train_path.is_file()) {
+            let text = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
+            ids = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+            ptc_train = read_ptc(&train_path)?;
+            ptc_train.retain(|d| ids.contains(&d.id));
+        }
+        Ok(Corpora {
+            ptc_dev: optional(dir.join("ptc/dev.jsonl"), read_ptc)?,
+            babe_dev: optional(dir.join("babe/dev.jsonl"), read_babe)?,
+            own: own_docs,
+            ptc_train,
+            tc_holdout: ids,
+            ..Default::default()
         })
     }
 }

@@ -7,10 +7,17 @@
 //!   error (10 equal-width bins).
 
 use crate::analyze::Analyzer;
-use crate::corpus::{merge_ranges, Corpora, Document};
+use crate::corpus::{merge_ranges, Corpora, Document, TECHNIQUES};
 use crate::error::Result;
+use crate::features::RepeatCounter;
+use crate::model::Model;
+use crate::report::Report;
+use crate::scores::{best_technique, evidence, score_sentence};
+use crate::sentences;
 use crate::text::CharOffsets;
+use crate::tokens::{covering, tokenize, Token};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// SI precision, recall and F1.
@@ -177,15 +184,112 @@ pub fn gold_chars(doc: &Document) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// Predicted spans (character offsets) and document score of every document.
-pub fn predict(analyzer: &Analyzer, docs: &[Document]) -> Result<Vec<(Vec<Range<usize>>, f32)>> {
+/// The report of every document (in parallel on the current rayon pool).
+pub fn predict(analyzer: &Analyzer, docs: &[Document]) -> Result<Vec<Report>> {
     use rayon::prelude::*;
-    docs.par_iter()
-        .map(|d| {
-            let r = analyzer.analyze(&d.text)?;
-            Ok((r.spans.iter().map(|s| s.start..s.end).collect(), r.score))
-        })
-        .collect()
+    docs.par_iter().map(|d| analyzer.analyze(&d.text)).collect()
+}
+
+fn span_chars(r: &Report) -> Vec<Range<usize>> {
+    r.spans.iter().map(|s| s.start..s.end).collect()
+}
+
+/// Technique classification with gold spans given.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct TcScore {
+    /// Micro-F1 over all instances (each gold instance gets exactly one prediction, so this is
+    /// also the accuracy).
+    pub micro_f1: f64,
+    /// F1 of each technique.
+    pub per_technique: BTreeMap<String, f64>,
+    /// Gold instances per technique.
+    pub support: BTreeMap<String, usize>,
+    /// Instances scored.
+    pub n: usize,
+}
+
+/// TC score of the model's technique head on the gold technique spans of `docs`.
+pub fn tc_score(model: &Model, docs: &[&Document]) -> Result<TcScore> {
+    let mut pairs: Vec<(String, String)> = Vec::new(); // (gold, predicted)
+    for d in docs {
+        let mut toks: Vec<Token> = Vec::new();
+        for r in sentences::split(&d.text) {
+            toks.extend(tokenize(&d.text, r)?);
+        }
+        let repeats = RepeatCounter::new(&toks);
+        for (r, gold) in &d.techniques {
+            let predicted = match covering(&toks, r) {
+                Some(tr) => best_technique(model, &toks, tr, &repeats).0,
+                None => String::new(),
+            };
+            pairs.push((gold.clone(), predicted));
+        }
+    }
+    let n = pairs.len();
+    let correct = pairs.iter().filter(|(g, p)| g == p).count();
+    let mut per_technique = BTreeMap::new();
+    let mut support = BTreeMap::new();
+    for t in TECHNIQUES {
+        let tp = pairs.iter().filter(|(g, p)| g == t && p == t).count() as f64;
+        let fp = pairs.iter().filter(|(g, p)| g != t && p == t).count() as f64;
+        let fn_ = pairs.iter().filter(|(g, p)| g == t && p != t).count() as f64;
+        support.insert(t.to_string(), pairs.iter().filter(|(g, _)| g == t).count());
+        per_technique.insert(t.to_string(), f1(tp, fp, fn_));
+    }
+    Ok(TcScore {
+        micro_f1: if n > 0 { correct as f64 / n as f64 } else { 0.0 },
+        per_technique,
+        support,
+        n,
+    })
+}
+
+/// Do the loaded words carry the evidence? Over BABE sentences labelled Biased that have
+/// annotated biased words: the share whose strongest evidence token (the whole sentence taken as
+/// one span) is an annotated word (`top1`), or one of the three strongest is (`top3`).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct EvidenceScore {
+    /// Strongest evidence token is an annotated biased word.
+    pub top1: f64,
+    /// An annotated biased word is among the three strongest.
+    pub top3: f64,
+    /// Sentences scored.
+    pub n: usize,
+}
+
+/// Biased-word top-1/top-3 of the evidence ranking (see [`EvidenceScore`]).
+pub fn evidence_score(model: &Model, docs: &[Document]) -> Result<EvidenceScore> {
+    let (mut hit1, mut hit3, mut n) = (0usize, 0usize, 0usize);
+    for d in docs {
+        if d.label != Some(true) || d.spans.is_empty() {
+            continue;
+        }
+        let mut ranked: Vec<(f32, bool)> = Vec::new();
+        for r in sentences::split(&d.text) {
+            let s = score_sentence(model, &d.text, r)?;
+            for (j, w) in evidence(model, &s.tokens, s.prob, 0..s.tokens.len()) {
+                let t = &s.tokens[j];
+                if t.is_punct() {
+                    continue;
+                }
+                let biased = d.spans.iter().any(|b| b.start < t.end && t.start < b.end);
+                ranked.push((w, biased));
+            }
+        }
+        if ranked.is_empty() {
+            continue;
+        }
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        n += 1;
+        hit1 += ranked[0].1 as usize;
+        hit3 += ranked.iter().take(3).any(|x| x.1) as usize;
+    }
+    let share = |k: usize| if n > 0 { k as f64 / n as f64 } else { 0.0 };
+    Ok(EvidenceScore {
+        top1: share(hit1),
+        top3: share(hit3),
+        n,
+    })
 }
 
 /// Everything `slant eval` reports.
@@ -193,8 +297,14 @@ pub fn predict(analyzer: &Analyzer, docs: &[Document]) -> Result<Vec<(Vec<Range<
 pub struct Evaluation {
     /// SI on PTC dev.
     pub ptc_dev_si: Option<SiScore>,
+    /// Sentence scores on PTC dev (a sentence is positive when it overlaps a gold span).
+    pub ptc_dev_sentences: Option<BinaryScore>,
+    /// TC on the PTC train articles of the fixed hold-out (gold spans given).
+    pub ptc_tc_holdout: Option<TcScore>,
     /// Sentence level on BABE dev (document score of each sentence).
     pub babe_dev: Option<BinaryScore>,
+    /// Biased-word evidence ranking on BABE dev.
+    pub babe_dev_evidence: Option<EvidenceScore>,
     /// Own held-out documents: SI-style span score.
     pub own_test_si: Option<SiScore>,
     /// Own held-out minimal pairs: share where the loaded member scores above its rewrite.
@@ -203,24 +313,39 @@ pub struct Evaluation {
     pub own_pairs: usize,
 }
 
-/// Evaluates a model on whatever corpora are loaded.
+/// Evaluates a model on whatever corpora are loaded. TC is measured on the PTC train articles
+/// whose ids are in `corpora.tc_holdout`.
 pub fn evaluate(analyzer: &Analyzer, corpora: &Corpora) -> Result<Evaluation> {
+    let model = analyzer.model();
     let mut ev = Evaluation::default();
     if !corpora.ptc_dev.is_empty() {
-        let pred = predict(analyzer, &corpora.ptc_dev)?;
+        let reports = predict(analyzer, &corpora.ptc_dev)?;
         let gold: Vec<_> = corpora.ptc_dev.iter().map(gold_chars).collect();
-        let spans: Vec<_> = pred.into_iter().map(|x| x.0).collect();
+        let spans: Vec<_> = reports.iter().map(span_chars).collect();
         ev.ptc_dev_si = Some(si_score(&spans, &gold));
+        let (mut p, mut y) = (Vec::new(), Vec::new());
+        for (r, d) in reports.iter().zip(&corpora.ptc_dev) {
+            for s in &r.sentences {
+                p.push(s.score);
+                y.push(d.spans.iter().any(|g| g.start < s.byte_end && s.byte_start < g.end));
+            }
+        }
+        ev.ptc_dev_sentences = Some(binary_score(&p, &y));
+    }
+    let holdout: Vec<&Document> = corpora
+        .ptc_train
+        .iter()
+        .filter(|d| corpora.tc_holdout.contains(&d.id))
+        .collect();
+    if !holdout.is_empty() {
+        ev.ptc_tc_holdout = Some(tc_score(model, &holdout)?);
     }
     if !corpora.babe_dev.is_empty() {
-        let pred = predict(analyzer, &corpora.babe_dev)?;
-        let p: Vec<f32> = pred.iter().map(|x| x.1).collect();
-        let y: Vec<bool> = corpora
-            .babe_dev
-            .iter()
-            .map(|d| d.label.unwrap_or(false))
-            .collect();
+        let reports = predict(analyzer, &corpora.babe_dev)?;
+        let p: Vec<f32> = reports.iter().map(|r| r.score).collect();
+        let y: Vec<bool> = corpora.babe_dev.iter().map(|d| d.label.unwrap_or(false)).collect();
         ev.babe_dev = Some(binary_score(&p, &y));
+        ev.babe_dev_evidence = Some(evidence_score(model, &corpora.babe_dev)?);
     }
     let own_test: Vec<Document> = corpora
         .own
@@ -229,20 +354,17 @@ pub fn evaluate(analyzer: &Analyzer, corpora: &Corpora) -> Result<Evaluation> {
         .cloned()
         .collect();
     if !own_test.is_empty() {
-        let pred = predict(analyzer, &own_test)?;
+        let reports = predict(analyzer, &own_test)?;
         let gold: Vec<_> = own_test.iter().map(gold_chars).collect();
-        let spans: Vec<_> = pred.iter().map(|x| x.0.clone()).collect();
+        let spans: Vec<_> = reports.iter().map(span_chars).collect();
         ev.own_test_si = Some(si_score(&spans, &gold));
-        let mut pairs: std::collections::BTreeMap<&str, [Option<f32>; 2]> = Default::default();
-        for (d, (_, score)) in own_test.iter().zip(&pred) {
+        let mut pairs: BTreeMap<&str, [Option<f32>; 2]> = BTreeMap::new();
+        for (d, r) in own_test.iter().zip(&reports) {
             if let Some((id, loaded)) = &d.pair {
-                pairs.entry(id.as_str()).or_default()[*loaded as usize] = Some(*score);
+                pairs.entry(id.as_str()).or_default()[*loaded as usize] = Some(r.score);
             }
         }
-        let complete: Vec<(f32, f32)> = pairs
-            .values()
-            .filter_map(|v| Some((v[1]?, v[0]?)))
-            .collect();
+        let complete: Vec<(f32, f32)> = pairs.values().filter_map(|v| Some((v[1]?, v[0]?))).collect();
         ev.own_pairs = complete.len();
         if !complete.is_empty() {
             let wins = complete.iter().filter(|(l, n)| l > n).count();

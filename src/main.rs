@@ -97,14 +97,19 @@ enum Command {
         out: PathBuf,
     },
     /// Evaluate a model: SI P/R/F1 on PTC dev, macro-F1/AUC on BABE dev, our held-out data.
-    #[command(after_help = "Example:\n  slant eval --data ../shared/datasets --min-si-f1 0.30")]
+    #[command(
+        after_help = "Examples:\n  slant eval --data ../shared/datasets --min-si-f1 0.30\n  slant eval --data datasets   # only our own held-out documents and pairs"
+    )]
     Eval {
-        /// Folder with ptc/, babe/ and lexicons/.
+        /// Folder with ptc/dev.jsonl and babe/dev.jsonl, or a folder of our own *.jsonl documents.
         #[arg(long, default_value = "../shared/datasets")]
         data: PathBuf,
         /// The project's own annotated documents.
         #[arg(long, default_value = "datasets")]
         own: PathBuf,
+        /// Ids of the PTC train articles held out for technique classification.
+        #[arg(long, default_value = "training/tc_holdout_ids.txt")]
+        tc_holdout: PathBuf,
         /// A model file instead of the embedded default model.
         #[arg(long)]
         model: Option<PathBuf>,
@@ -120,6 +125,12 @@ enum Command {
         /// Fail (exit 1) when BABE dev AUC is below this.
         #[arg(long)]
         min_babe_auc: Option<f64>,
+        /// Fail (exit 1) when TC micro-F1 on the hold-out articles is below this.
+        #[arg(long)]
+        min_tc_f1: Option<f64>,
+        /// Fail (exit 1) when BABE dev biased-word top-1 is below this.
+        #[arg(long)]
+        min_biased_word_top1: Option<f64>,
     },
     /// Print a model's card (name, version, data, metrics, configuration).
     ModelInfo {
@@ -302,14 +313,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval {
             data,
             own,
+            tc_holdout,
             model,
             json,
             min_si_f1,
             min_babe_macro_f1,
             min_babe_auc,
+            min_tc_f1,
+            min_biased_word_top1,
         } => {
             let model = load_model(model.as_deref())?;
-            let corpora = slant::corpus::Corpora::load(&data, Some(&own))
+            let corpora = slant::corpus::Corpora::load_for_eval(&data, Some(&own), Some(&tc_holdout))
                 .with_context(|| format!("cannot load corpora from {}", data.display()))?;
             let analyzer = Analyzer::new(&model, Options::default());
             let ev = slant::eval::evaluate(&analyzer, &corpora).context("evaluation failed")?;
@@ -337,6 +351,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 min_babe_macro_f1,
             );
             floor("BABE dev AUC", ev.babe_dev.map(|b| b.auc), min_babe_auc);
+            floor("PTC TC hold-out micro-F1", ev.ptc_tc_holdout.as_ref().map(|t| t.micro_f1), min_tc_f1);
+            floor(
+                "BABE dev biased-word top-1",
+                ev.babe_dev_evidence.map(|e| e.top1),
+                min_biased_word_top1,
+            );
             if failed.is_empty() {
                 Ok(ExitCode::SUCCESS)
             } else {
@@ -403,27 +423,43 @@ fn eval_table(ev: &slant::eval::Evaluation) -> String {
     let mut o = String::new();
     if let Some(s) = ev.ptc_dev_si {
         o.push_str(&format!(
-            "PTC dev SI       P {:.4}  R {:.4}  F1 {:.4}  ({} predicted, {} gold spans)\n",
+            "PTC dev SI         P {:.4}  R {:.4}  F1 {:.4}  ({} predicted, {} gold spans)\n",
             s.precision, s.recall, s.f1, s.predicted, s.gold
         ));
     }
+    if let Some(b) = ev.ptc_dev_sentences {
+        o.push_str(&format!(
+            "PTC dev sentences  macro-F1 {:.4}  AUC {:.4}  ECE {:.4}  (n={})\n",
+            b.macro_f1, b.auc, b.ece, b.n
+        ));
+    }
+    if let Some(t) = &ev.ptc_tc_holdout {
+        o.push_str(&format!("PTC TC hold-out    micro-F1 {:.4}  (n={})\n", t.micro_f1, t.n));
+        for (name, f) in &t.per_technique {
+            let n = t.support.get(name).copied().unwrap_or(0);
+            o.push_str(&format!("  {name:<36} F1 {f:.4}  (n={n})\n"));
+        }
+    }
     if let Some(b) = ev.babe_dev {
         o.push_str(&format!(
-            "BABE dev         macro-F1 {:.4}  F1(biased) {:.4}  acc {:.4}  AUC {:.4}  ECE {:.4}  (n={})\n",
+            "BABE dev           macro-F1 {:.4}  F1(biased) {:.4}  acc {:.4}  AUC {:.4}  ECE {:.4}  (n={})\n",
             b.macro_f1, b.f1_positive, b.accuracy, b.auc, b.ece, b.n
+        ));
+    }
+    if let Some(e) = ev.babe_dev_evidence {
+        o.push_str(&format!(
+            "BABE dev evidence  biased-word top-1 {:.4}  top-3 {:.4}  (n={})\n",
+            e.top1, e.top3, e.n
         ));
     }
     if let Some(s) = ev.own_test_si {
         o.push_str(&format!(
-            "own test SI      P {:.4}  R {:.4}  F1 {:.4}  ({} predicted, {} gold spans)\n",
+            "own test SI        P {:.4}  R {:.4}  F1 {:.4}  ({} predicted, {} gold spans)\n",
             s.precision, s.recall, s.f1, s.predicted, s.gold
         ));
     }
     if let Some(a) = ev.own_pair_accuracy {
-        o.push_str(&format!(
-            "own test pairs   accuracy {:.4}  (n={})\n",
-            a, ev.own_pairs
-        ));
+        o.push_str(&format!("own test pairs     accuracy {:.4}  (n={})\n", a, ev.own_pairs));
     }
     if o.is_empty() {
         o.push_str("nothing to evaluate: no corpus found\n");

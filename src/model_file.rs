@@ -18,7 +18,7 @@ use crate::model::Model;
 use std::path::Path;
 
 /// Current model format version. Bump it whenever [`Model`]'s serialised shape changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"SLANTMDL";
 const HEADER: usize = 24;
 

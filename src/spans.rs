@@ -23,6 +23,11 @@ pub struct DecodeParams {
     pub min_tokens: usize,
     /// Sentences scoring below this yield no span.
     pub sentence_gate: f32,
+    /// Sentences scoring at or above this yield ONE span, from the first to the last token with
+    /// probability ≥ `low` (values above 1 switch this off). The SI metric credits a prediction
+    /// for every gold span it covers, so in a clearly loaded sentence one wide span beats several
+    /// fragments.
+    pub sentence_span: f32,
 }
 
 impl Default for DecodeParams {
@@ -33,6 +38,7 @@ impl Default for DecodeParams {
             max_gap: 1,
             min_tokens: 1,
             sentence_gate: 0.0,
+            sentence_span: 2.0,
         }
     }
 }
@@ -66,6 +72,16 @@ pub fn decode(
     if n == 0 || sentence_prob < p.sentence_gate {
         return out;
     }
+    if sentence_prob >= p.sentence_span {
+        let first = probs[..n].iter().position(|&q| q >= p.low);
+        let last = probs[..n].iter().rposition(|&q| q >= p.low);
+        if let (Some(a), Some(b)) = (first, last) {
+            if let Some(r) = trim_punct(tokens, a, b + 1, p.min_tokens) {
+                out.push(r);
+            }
+        }
+        return out;
+    }
     let mut i = 0;
     while i < n {
         if probs[i] < p.low {
@@ -96,18 +112,22 @@ pub fn decode(
         if !probs[start..end].iter().any(|&q| q >= p.high) {
             continue;
         }
-        let (mut a, mut b) = (start, end);
-        while a < b && tokens[a].is_punct() {
-            a += 1;
-        }
-        while b > a && tokens[b - 1].is_punct() {
-            b -= 1;
-        }
-        if b > a && b - a >= p.min_tokens.max(1) {
-            out.push(a..b);
+        if let Some(r) = trim_punct(tokens, start, end, p.min_tokens) {
+            out.push(r);
         }
     }
     out
+}
+
+/// Trims punctuation tokens from both edges; `None` when fewer than `min_tokens` remain.
+fn trim_punct(tokens: &[Token], mut a: usize, mut b: usize, min_tokens: usize) -> Option<Range<usize>> {
+    while a < b && tokens[a].is_punct() {
+        a += 1;
+    }
+    while b > a && tokens[b - 1].is_punct() {
+        b -= 1;
+    }
+    (b > a && b - a >= min_tokens.max(1)).then_some(a..b)
 }
 
 /// Mean probability of a token range (0 for an empty range).
@@ -158,6 +178,15 @@ mod tests {
             ..Default::default()
         };
         assert!(decode(&toks, &[0.9, 0.9], 0.2, &p).is_empty());
+        let whole = DecodeParams {
+            sentence_span: 0.8,
+            ..Default::default()
+        };
+        let toks4 = tokenize("a b c d", 0..7).unwrap();
+        // In a sentence above `sentence_span`, one span from the first to the last token ≥ low,
+        // even with no token ≥ high and a gap wider than max_gap.
+        assert_eq!(decode(&toks4, &[0.4, 0.1, 0.1, 0.4], 0.9, &whole), vec![0..4]);
+        assert!(decode(&toks4, &[0.4, 0.1, 0.1, 0.4], 0.7, &whole).is_empty());
         let t = DecodeParams::default().with_threshold(0.95);
         assert!(decode(&toks, &[0.9, 0.9], 1.0, &t).is_empty());
         assert!(

@@ -24,11 +24,11 @@ use crate::features::{
 use crate::model::{
     densify, sigmoid, DocumentHead, LinearHead, LogisticParams, Model, Platt, ValidLogisticParams,
 };
-use crate::scores::{technique_probabilities, token_probabilities, ScoredSentence};
+use crate::scores::{token_probabilities, ScoredSentence};
 use crate::sentences;
 use crate::spans::{decode, DecodeParams};
 use crate::text::CharOffsets;
-use crate::tokens::{tokenize, Token};
+use crate::tokens::{covering, tokenize, Token};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -110,6 +110,8 @@ pub struct DecodeGrid {
     pub min_tokens: Vec<usize>,
     /// Candidates for `sentence_gate`.
     pub sentence_gate: Vec<f32>,
+    /// Candidates for `sentence_span` (above 1: off).
+    pub sentence_span: Vec<f32>,
 }
 
 /// A configuration that passed [`TrainConfig::check`].
@@ -180,6 +182,7 @@ impl TrainConfig {
         nonempty(&g.max_gap, "max_gap")?;
         nonempty(&g.min_tokens, "min_tokens")?;
         nonempty(&g.sentence_gate, "sentence_gate")?;
+        nonempty(&g.sentence_span, "sentence_span")?;
         let unit = |x: &f32| (0.0..=1.0).contains(x);
         if !g.high.iter().all(unit)
             || !g.low_ratio.iter().all(unit)
@@ -520,7 +523,7 @@ impl ValidTrainConfig {
             let repeats = RepeatCounter::new(&toks);
             for (r, t) in &d.techniques {
                 let Some(c) = class_of(t) else { continue };
-                let Some(tr) = token_range(&toks, r) else {
+                let Some(tr) = covering(&toks, r) else {
                     continue;
                 };
                 let n = repeats.count(&toks[tr.clone()]);
@@ -587,22 +590,25 @@ impl ValidTrainConfig {
                 for &max_gap in &g.max_gap {
                     for &min_tokens in &g.min_tokens {
                         for &gate in &g.sentence_gate {
-                            let p = DecodeParams {
-                                high,
-                                low: high * ratio,
-                                max_gap,
-                                min_tokens,
-                                sentence_gate: gate,
-                            };
-                            let pred: Vec<Vec<Range<usize>>> = dev_scored
-                                .iter()
-                                .zip(&corpora.ptc_dev)
-                                .zip(&offsets)
-                                .map(|((scored, d), o)| decoded_chars(scored, &p, d, o))
-                                .collect();
-                            let f1 = si_score(&pred, &gold).f1;
-                            if f1 > best.0 {
-                                best = (f1, p);
+                            for &whole in &g.sentence_span {
+                                let p = DecodeParams {
+                                    high,
+                                    low: high * ratio,
+                                    max_gap,
+                                    min_tokens,
+                                    sentence_gate: gate,
+                                    sentence_span: whole,
+                                };
+                                let pred: Vec<Vec<Range<usize>>> = dev_scored
+                                    .iter()
+                                    .zip(&corpora.ptc_dev)
+                                    .zip(&offsets)
+                                    .map(|((scored, d), o)| decoded_chars(scored, &p, d, o))
+                                    .collect();
+                                let f1 = si_score(&pred, &gold).f1;
+                                if f1 > best.0 {
+                                    best = (f1, p);
+                                }
                             }
                         }
                     }
@@ -695,40 +701,20 @@ impl ValidTrainConfig {
             metrics.insert("own_test_pair_accuracy".into(), a);
         }
         // TC micro-F1 on the hold-out articles, gold spans given.
-        let (mut correct, mut total) = (0usize, 0usize);
-        for (di, _) in &holdout_docs {
-            let (d, p, _) = tech_sources[*di];
-            let toks: Vec<Token> = p
-                .sents
-                .iter()
-                .flat_map(|s| s.tokens.iter().cloned())
-                .collect();
-            let repeats = RepeatCounter::new(&toks);
-            for (r, t) in &d.techniques {
-                let Some(c) = class_of(t) else { continue };
-                total += 1;
-                let Some(tr) = token_range(&toks, r) else {
-                    continue;
-                };
-                let probs = technique_probabilities(&model, &toks, tr, &repeats);
-                let best = probs
-                    .iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1))
-                    .map(|x| x.0);
-                if best == Some(c) {
-                    correct += 1;
-                }
-            }
+        let holdout: Vec<&Document> = holdout_docs.iter().map(|(di, _)| tech_sources[*di].0).collect();
+        if !holdout.is_empty() {
+            let tc = eval::tc_score(&model, &holdout)?;
+            metrics.insert("ptc_tc_holdout_micro_f1".into(), tc.micro_f1);
         }
-        if total > 0 {
-            metrics.insert(
-                "ptc_tc_holdout_micro_f1".into(),
-                correct as f64 / total as f64,
-            );
+        if let Some(e) = ev.babe_dev_evidence {
+            metrics.insert("babe_dev_biased_word_top1".into(), e.top1);
+            metrics.insert("babe_dev_biased_word_top3".into(), e.top3);
         }
-        metrics.insert("train_seconds".into(), t0.elapsed().as_secs_f64());
-        say(format!("metrics: {metrics:?}"));
+        if let Some(b) = ev.ptc_dev_sentences {
+            metrics.insert("ptc_dev_sentence_ece".into(), b.ece);
+            metrics.insert("ptc_dev_sentence_auc".into(), b.auc);
+        }
+        say(format!("done in {:.1}s; metrics: {metrics:?}", t0.elapsed().as_secs_f64()));
         let mut trained_on = vec![
             format!(
                 "PTC train ({} articles; {} in the TC hold-out)",
@@ -818,17 +804,6 @@ fn paragraphs(text: &str) -> Vec<Range<usize>> {
         out.push(start..text.len());
     }
     out
-}
-
-/// Tokens overlapping a byte range, as a token index range.
-fn token_range(tokens: &[Token], r: &Range<usize>) -> Option<Range<usize>> {
-    let first = tokens
-        .iter()
-        .position(|t| t.end > r.start && t.start < r.end)?;
-    let last = tokens
-        .iter()
-        .rposition(|t| t.end > r.start && t.start < r.end)?;
-    Some(first..last + 1)
 }
 
 /// Scores a prepared document with the sentence and span heads (as analysis does).

@@ -298,3 +298,12 @@ fn eval_reports_metrics_and_enforces_floors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no/such/dir"));
 }
+
+#[test]
+fn eval_on_our_own_datasets_folder() {
+    let o = slant(&["eval", "--data", "datasets"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("own test SI") && out.contains("own test pairs"), "{out}");
+    assert!(!out.contains("PTC dev"), "{out}");
+}

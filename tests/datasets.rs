@@ -122,3 +122,26 @@ fn held_out_sentence_is_not_in_training_data() {
         );
     }
 }
+
+/// Our corpus as fixtures: every document through the real pipeline, offsets exact, and the
+/// held-out minimal pairs mostly ordered correctly by the shipped model.
+#[test]
+fn shipped_model_on_our_documents() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets");
+    let docs = slant::corpus::read_own(&dir).unwrap();
+    let model = slant::Model::embedded().unwrap();
+    let analyzer = slant::Analyzer::new(&model, slant::Options::default());
+    let mut pairs: BTreeMap<String, [f32; 2]> = BTreeMap::new();
+    for d in &docs {
+        let r = analyzer.analyze(&d.text).unwrap();
+        for s in &r.spans {
+            assert_eq!(&d.text[s.byte_start..s.byte_end], s.text, "{}", d.id);
+        }
+        if let (Some((p, loaded)), Some("test")) = (&d.pair, d.split.as_deref()) {
+            pairs.entry(p.clone()).or_default()[*loaded as usize] = r.score;
+        }
+    }
+    let wins = pairs.values().filter(|v| v[1] > v[0]).count();
+    assert!(pairs.len() >= 30, "{} held-out pairs", pairs.len());
+    assert!(wins * 10 >= pairs.len() * 8, "pair accuracy {wins}/{}", pairs.len());
+}
