@@ -296,20 +296,25 @@ impl Corpora {
     /// With `tc_holdout` naming an existing file of article ids (one per line, as `slant train`
     /// writes to `training/tc_holdout_ids.txt`), the PTC train articles with those ids are read
     /// too, for technique classification.
-    pub fn load_for_eval(dir: &Path, own: Option<&Path>, tc_holdout: Option<&Path>) -> Result<Corpora> {
+    pub fn load_for_eval(
+        dir: &Path,
+        own: Option<&Path>,
+        tc_holdout: Option<&Path>,
+    ) -> Result<Corpora> {
         if !dir.is_dir() {
             return Err(Error::io(
                 dir,
                 std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
             ));
         }
-        let optional = |p: PathBuf, read: fn(&Path) -> Result<Vec<Document>>| -> Result<Vec<Document>> {
-            if p.is_file() {
-                read(&p)
-            } else {
-                Ok(Vec::new())
-            }
-        };
+        let optional =
+            |p: PathBuf, read: fn(&Path) -> Result<Vec<Document>>| -> Result<Vec<Document>> {
+                if p.is_file() {
+                    read(&p)
+                } else {
+                    Ok(Vec::new())
+                }
+            };
         let mut own_docs = read_own(dir)?;
         if let Some(o) = own {
             if o.is_dir() && o.canonicalize().ok() != dir.canonicalize().ok() {
@@ -321,7 +326,12 @@ impl Corpora {
         let train_path = dir.join("ptc/train.jsonl");
         if let Some(f) = tc_holdout.filter(|f| f.is_file() && train_path.is_file()) {
             let text = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
-            ids = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+            ids = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect();
             ptc_train = read_ptc(&train_path)?;
             ptc_train.retain(|d| ids.contains(&d.id));
         }

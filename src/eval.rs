@@ -237,7 +237,11 @@ pub fn tc_score(model: &Model, docs: &[&Document]) -> Result<TcScore> {
         per_technique.insert(t.to_string(), f1(tp, fp, fn_));
     }
     Ok(TcScore {
-        micro_f1: if n > 0 { correct as f64 / n as f64 } else { 0.0 },
+        micro_f1: if n > 0 {
+            correct as f64 / n as f64
+        } else {
+            0.0
+        },
         per_technique,
         support,
         n,
@@ -327,7 +331,11 @@ pub fn evaluate(analyzer: &Analyzer, corpora: &Corpora) -> Result<Evaluation> {
         for (r, d) in reports.iter().zip(&corpora.ptc_dev) {
             for s in &r.sentences {
                 p.push(s.score);
-                y.push(d.spans.iter().any(|g| g.start < s.byte_end && s.byte_start < g.end));
+                y.push(
+                    d.spans
+                        .iter()
+                        .any(|g| g.start < s.byte_end && s.byte_start < g.end),
+                );
             }
         }
         ev.ptc_dev_sentences = Some(binary_score(&p, &y));
@@ -343,7 +351,11 @@ pub fn evaluate(analyzer: &Analyzer, corpora: &Corpora) -> Result<Evaluation> {
     if !corpora.babe_dev.is_empty() {
         let reports = predict(analyzer, &corpora.babe_dev)?;
         let p: Vec<f32> = reports.iter().map(|r| r.score).collect();
-        let y: Vec<bool> = corpora.babe_dev.iter().map(|d| d.label.unwrap_or(false)).collect();
+        let y: Vec<bool> = corpora
+            .babe_dev
+            .iter()
+            .map(|d| d.label.unwrap_or(false))
+            .collect();
         ev.babe_dev = Some(binary_score(&p, &y));
         ev.babe_dev_evidence = Some(evidence_score(model, &corpora.babe_dev)?);
     }
@@ -364,7 +376,10 @@ pub fn evaluate(analyzer: &Analyzer, corpora: &Corpora) -> Result<Evaluation> {
                 pairs.entry(id.as_str()).or_default()[*loaded as usize] = Some(r.score);
             }
         }
-        let complete: Vec<(f32, f32)> = pairs.values().filter_map(|v| Some((v[1]?, v[0]?))).collect();
+        let complete: Vec<(f32, f32)> = pairs
+            .values()
+            .filter_map(|v| Some((v[1]?, v[0]?)))
+            .collect();
         ev.own_pairs = complete.len();
         if !complete.is_empty() {
             let wins = complete.iter().filter(|(l, n)| l > n).count();

@@ -323,8 +323,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             min_biased_word_top1,
         } => {
             let model = load_model(model.as_deref())?;
-            let corpora = slant::corpus::Corpora::load_for_eval(&data, Some(&own), Some(&tc_holdout))
-                .with_context(|| format!("cannot load corpora from {}", data.display()))?;
+            let corpora =
+                slant::corpus::Corpora::load_for_eval(&data, Some(&own), Some(&tc_holdout))
+                    .with_context(|| format!("cannot load corpora from {}", data.display()))?;
             let analyzer = Analyzer::new(&model, Options::default());
             let ev = slant::eval::evaluate(&analyzer, &corpora).context("evaluation failed")?;
             if json {
@@ -351,7 +352,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 min_babe_macro_f1,
             );
             floor("BABE dev AUC", ev.babe_dev.map(|b| b.auc), min_babe_auc);
-            floor("PTC TC hold-out micro-F1", ev.ptc_tc_holdout.as_ref().map(|t| t.micro_f1), min_tc_f1);
+            floor(
+                "PTC TC hold-out micro-F1",
+                ev.ptc_tc_holdout.as_ref().map(|t| t.micro_f1),
+                min_tc_f1,
+            );
             floor(
                 "BABE dev biased-word top-1",
                 ev.babe_dev_evidence.map(|e| e.top1),
@@ -434,7 +439,10 @@ fn eval_table(ev: &slant::eval::Evaluation) -> String {
         ));
     }
     if let Some(t) = &ev.ptc_tc_holdout {
-        o.push_str(&format!("PTC TC hold-out    micro-F1 {:.4}  (n={})\n", t.micro_f1, t.n));
+        o.push_str(&format!(
+            "PTC TC hold-out    micro-F1 {:.4}  (n={})\n",
+            t.micro_f1, t.n
+        ));
         for (name, f) in &t.per_technique {
             let n = t.support.get(name).copied().unwrap_or(0);
             o.push_str(&format!("  {name:<36} F1 {f:.4}  (n={n})\n"));
@@ -459,7 +467,10 @@ fn eval_table(ev: &slant::eval::Evaluation) -> String {
         ));
     }
     if let Some(a) = ev.own_pair_accuracy {
-        o.push_str(&format!("own test pairs     accuracy {:.4}  (n={})\n", a, ev.own_pairs));
+        o.push_str(&format!(
+            "own test pairs     accuracy {:.4}  (n={})\n",
+            a, ev.own_pairs
+        ));
     }
     if o.is_empty() {
         o.push_str("nothing to evaluate: no corpus found\n");

@@ -120,7 +120,12 @@ pub fn decode(
 }
 
 /// Trims punctuation tokens from both edges; `None` when fewer than `min_tokens` remain.
-fn trim_punct(tokens: &[Token], mut a: usize, mut b: usize, min_tokens: usize) -> Option<Range<usize>> {
+fn trim_punct(
+    tokens: &[Token],
+    mut a: usize,
+    mut b: usize,
+    min_tokens: usize,
+) -> Option<Range<usize>> {
     while a < b && tokens[a].is_punct() {
         a += 1;
     }
@@ -185,7 +190,10 @@ mod tests {
         let toks4 = tokenize("a b c d", 0..7).unwrap();
         // In a sentence above `sentence_span`, one span from the first to the last token ≥ low,
         // even with no token ≥ high and a gap wider than max_gap.
-        assert_eq!(decode(&toks4, &[0.4, 0.1, 0.1, 0.4], 0.9, &whole), vec![0..4]);
+        assert_eq!(
+            decode(&toks4, &[0.4, 0.1, 0.1, 0.4], 0.9, &whole),
+            vec![0..4]
+        );
         assert!(decode(&toks4, &[0.4, 0.1, 0.1, 0.4], 0.7, &whole).is_empty());
         let t = DecodeParams::default().with_threshold(0.95);
         assert!(decode(&toks, &[0.9, 0.9], 1.0, &t).is_empty());

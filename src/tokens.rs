@@ -57,8 +57,12 @@ pub fn tokenize(text: &str, range: Range<usize>) -> Result<Vec<Token>> {
 
 /// The tokens overlapping byte range `r`, as a token index range (`None` when none does).
 pub fn covering(tokens: &[Token], r: &Range<usize>) -> Option<Range<usize>> {
-    let first = tokens.iter().position(|t| t.end > r.start && t.start < r.end)?;
-    let last = tokens.iter().rposition(|t| t.end > r.start && t.start < r.end)?;
+    let first = tokens
+        .iter()
+        .position(|t| t.end > r.start && t.start < r.end)?;
+    let last = tokens
+        .iter()
+        .rposition(|t| t.end > r.start && t.start < r.end)?;
     Some(first..last + 1)
 }
 

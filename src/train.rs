@@ -701,7 +701,10 @@ impl ValidTrainConfig {
             metrics.insert("own_test_pair_accuracy".into(), a);
         }
         // TC micro-F1 on the hold-out articles, gold spans given.
-        let holdout: Vec<&Document> = holdout_docs.iter().map(|(di, _)| tech_sources[*di].0).collect();
+        let holdout: Vec<&Document> = holdout_docs
+            .iter()
+            .map(|(di, _)| tech_sources[*di].0)
+            .collect();
         if !holdout.is_empty() {
             let tc = eval::tc_score(&model, &holdout)?;
             metrics.insert("ptc_tc_holdout_micro_f1".into(), tc.micro_f1);
@@ -714,7 +717,10 @@ impl ValidTrainConfig {
             metrics.insert("ptc_dev_sentence_ece".into(), b.ece);
             metrics.insert("ptc_dev_sentence_auc".into(), b.auc);
         }
-        say(format!("done in {:.1}s; metrics: {metrics:?}", t0.elapsed().as_secs_f64()));
+        say(format!(
+            "done in {:.1}s; metrics: {metrics:?}",
+            t0.elapsed().as_secs_f64()
+        ));
         let mut trained_on = vec![
             format!(
                 "PTC train ({} articles; {} in the TC hold-out)",

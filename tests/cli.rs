@@ -304,6 +304,9 @@ fn eval_on_our_own_datasets_folder() {
     let o = slant(&["eval", "--data", "datasets"], None);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("own test SI") && out.contains("own test pairs"), "{out}");
+    assert!(
+        out.contains("own test SI") && out.contains("own test pairs"),
+        "{out}"
+    );
     assert!(!out.contains("PTC dev"), "{out}");
 }

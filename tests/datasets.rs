@@ -143,5 +143,9 @@ fn shipped_model_on_our_documents() {
     }
     let wins = pairs.values().filter(|v| v[1] > v[0]).count();
     assert!(pairs.len() >= 30, "{} held-out pairs", pairs.len());
-    assert!(wins * 10 >= pairs.len() * 8, "pair accuracy {wins}/{}", pairs.len());
+    assert!(
+        wins * 10 >= pairs.len() * 8,
+        "pair accuracy {wins}/{}",
+        pairs.len()
+    );
 }
