@@ -47,6 +47,27 @@ pub const INTENSIFIERS: &[&str] = &[
     "brutally",
 ];
 
+/// English function words (articles, pronouns, prepositions, conjunctions, auxiliaries),
+/// written by the slant project. They never count as evidence: a loaded phrase is loaded because
+/// of its content words, even when a function word carries model weight in context.
+pub const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "the", "this", "that", "these", "those", "some", "any", "each", "every", "no", "i",
+    "me", "my", "we", "us", "our", "you", "your", "he", "him", "his", "she", "her", "it", "its",
+    "they", "them", "their", "who", "whom", "whose", "which", "what", "there", "here", "of", "in",
+    "on", "at", "by", "for", "with", "from", "to", "into", "onto", "about", "as", "than", "over",
+    "under", "after", "before", "between", "through", "during", "without", "within", "against",
+    "up", "down", "out", "off", "and", "or", "but", "nor", "so", "yet", "if", "because", "while",
+    "when", "where", "whether", "though", "although", "is", "are", "was", "were", "be", "been",
+    "being", "am", "do", "does", "did", "has", "have", "had", "will", "would", "shall", "should",
+    "can", "could", "may", "might", "must", "not", "s", "t", "'s", "one", "also", "just", "then",
+    "its", "which",
+];
+
+/// True for a normalised token that is a function word (see [`FUNCTION_WORDS`]).
+pub fn is_function_word(norm: &str) -> bool {
+    FUNCTION_WORDS.contains(&norm)
+}
+
 /// A set of named word lists; each word maps to the bit set of the lists it belongs to.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Lexicon {

@@ -101,7 +101,8 @@ pub struct Evidence {
     pub byte_end: usize,
     /// Exactly the original text of the word.
     pub text: String,
-    /// Its contribution to the span's logit (sum of the weights of features describing it).
+    /// Its contribution to the span head's logit: the summed weights of the features that
+    /// describe this word at its own position.
     pub weight: f32,
 }
 

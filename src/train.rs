@@ -94,6 +94,9 @@ pub struct TechniqueConfig {
     pub head: HeadConfig,
     /// Percent of PTC train articles held out (by a stable hash of the article id) to measure TC.
     pub holdout_percent: u32,
+    /// Rows of a technique with fewer training spans than this are repeated (at most 4 times
+    /// each) towards this count; linfa-logistic has no class weights. 0 switches it off.
+    pub balance_to: usize,
 }
 
 /// Values tried for each decoding parameter.
@@ -536,10 +539,29 @@ impl ValidTrainConfig {
             interner.select(cfg.technique.head.min_df, cfg.technique.head.max_features);
         drop(interner);
         // Binary features, L2-normalised per row.
-        let tc_rows: Vec<SparseRow> = tc_rows
+        let mut tc_rows: Vec<SparseRow> = tc_rows
             .iter()
             .map(|r| binary_unit_row(remap_row(r, &tc_remap).into_iter().map(|x| x.0)))
             .collect();
+        let target = cfg.technique.balance_to;
+        if target > 0 {
+            let mut counts = vec![0usize; classes.len()];
+            for &c in &tc_labels {
+                counts[c] += 1;
+            }
+            let n0 = tc_rows.len();
+            for i in 0..n0 {
+                let c = tc_labels[i];
+                if counts[c] == 0 || counts[c] >= target {
+                    continue;
+                }
+                let extra = (target.div_ceil(counts[c])).min(4) - 1;
+                for _ in 0..extra {
+                    tc_rows.push(tc_rows[i].clone());
+                    tc_labels.push(c);
+                }
+            }
+        }
         say(format!(
             "technique head: {} spans, {} features, {} hold-out articles",
             tc_rows.len(),
