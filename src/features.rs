@@ -16,7 +16,9 @@
 use crate::lexicon::Lexicon;
 use crate::tokens::Token;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+// FxHash: feature lookups are the hot path, and the keys are not attacker-chosen collisions
+// that matter (a slow lookup is the worst case).
+use rustc_hash::FxHashMap as HashMap;
 
 /// Receives generated features.
 pub trait Sink {
@@ -290,22 +292,27 @@ fn emit3(
     sink.emit(buf, anchor, 1.0);
 }
 
-/// Terms of one sentence for the TF-IDF sentence head: unigrams (`w:`), bigrams (`b:`),
-/// lexicon tags (`lx:`), all-caps words and exclamation/question marks.
-pub fn sentence_terms(tokens: &[Token], lexicon: &Lexicon, sink: &mut impl Sink) {
-    let mut buf = String::new();
+/// The bag of terms shared by the sentence and technique heads: unigrams (`w:`), bigrams (`b:`),
+/// lexicon tags (`lx:`) and all-caps words (`caps`) of `tokens`.
+fn bag_of_terms(tokens: &[Token], lexicon: &Lexicon, sink: &mut impl Sink, buf: &mut String) {
     for (i, t) in tokens.iter().enumerate() {
-        emit2(sink, &mut buf, "w:", &t.norm, None);
+        emit2(sink, buf, "w:", &t.norm, None);
         if let Some(next) = tokens.get(i + 1) {
-            emit3(sink, &mut buf, "b:", &t.norm, &next.norm, None);
+            emit3(sink, buf, "b:", &t.norm, &next.norm, None);
         }
         for tag in lexicon.tags(&t.norm) {
-            emit2(sink, &mut buf, "lx:", tag, None);
+            emit2(sink, buf, "lx:", tag, None);
         }
         if t.shape == "X" {
             sink.emit("caps", None, 1.0);
         }
     }
+}
+
+/// Terms of one sentence for the TF-IDF sentence head (see `bag_of_terms`; punctuation such as
+/// `!` and quotes are unigrams too).
+pub fn sentence_terms(tokens: &[Token], lexicon: &Lexicon, sink: &mut impl Sink) {
+    bag_of_terms(tokens, lexicon, sink, &mut String::new());
 }
 
 /// Per-sentence context shared by the token features of one sentence.
@@ -434,18 +441,7 @@ pub fn technique_features(
     let mut buf = String::new();
     let span = &tokens[range.clone()];
     sink.emit("bias", None, 1.0);
-    for (k, t) in span.iter().enumerate() {
-        emit2(sink, &mut buf, "w:", &t.norm, None);
-        if let Some(next) = span.get(k + 1) {
-            emit3(sink, &mut buf, "b:", &t.norm, &next.norm, None);
-        }
-        for tag in lexicon.tags(&t.norm) {
-            emit2(sink, &mut buf, "lx:", tag, None);
-        }
-        if t.shape == "X" {
-            sink.emit("caps", None, 1.0);
-        }
-    }
+    bag_of_terms(span, lexicon, sink, &mut buf);
     if let (Some(f), Some(l)) = (span.first(), span.last()) {
         emit2(sink, &mut buf, "first:", &f.norm, None);
         emit2(sink, &mut buf, "last:", &l.norm, None);
@@ -494,7 +490,7 @@ impl RepeatCounter {
     /// Indexes a document given as its tokens.
     pub fn new(tokens: &[Token]) -> Self {
         let mut joined = String::from(" ");
-        let mut words = HashMap::new();
+        let mut words = HashMap::default();
         for t in tokens.iter().filter(|t| !t.is_punct()) {
             joined.push_str(&t.norm);
             joined.push(' ');

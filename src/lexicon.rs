@@ -3,7 +3,9 @@
 //! and licences) so analysis needs nothing but the model.
 
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+// FxHash: feature lookups are the hot path, and the keys are not attacker-chosen collisions
+// that matter (a slow lookup is the worst case).
+use rustc_hash::FxHashMap as HashMap;
 
 /// Intensifiers and absolutes written by the slant project (not from any public list).
 pub const INTENSIFIERS: &[&str] = &[

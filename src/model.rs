@@ -79,6 +79,18 @@ pub fn densify(rows: &[SparseRow], n_cols: usize) -> Array2<f32> {
     x
 }
 
+/// A fit needs at least one row and one label per row.
+fn check_rows(x: &Array2<f32>, n_labels: usize) -> Result<()> {
+    if x.nrows() != n_labels || x.nrows() == 0 {
+        return Err(Error::NoData(format!(
+            "{} rows for {} labels",
+            x.nrows(),
+            n_labels
+        )));
+    }
+    Ok(())
+}
+
 impl ValidLogisticParams {
     /// The parameters.
     pub fn params(&self) -> &LogisticParams {
@@ -87,13 +99,7 @@ impl ValidLogisticParams {
 
     /// Fits a binary head on a dense matrix; `y[i]` is true for the positive class.
     pub fn fit_binary(&self, x: &Array2<f32>, y: &[bool]) -> Result<LinearHead> {
-        if x.nrows() != y.len() || x.nrows() == 0 {
-            return Err(Error::NoData(format!(
-                "{} rows for {} labels",
-                x.nrows(),
-                y.len()
-            )));
-        }
+        check_rows(x, y.len())?;
         if y.iter().all(|&v| v) || y.iter().all(|&v| !v) {
             return Err(Error::NoData("binary head needs both classes".into()));
         }
@@ -116,13 +122,7 @@ impl ValidLogisticParams {
 
     /// Fits a multinomial head; `y[i]` is a class index below `n_classes`.
     pub fn fit_multi(&self, x: &Array2<f32>, y: &[usize], classes: &[String]) -> Result<MultiHead> {
-        if x.nrows() != y.len() || x.nrows() == 0 {
-            return Err(Error::NoData(format!(
-                "{} rows for {} labels",
-                x.nrows(),
-                y.len()
-            )));
-        }
+        check_rows(x, y.len())?;
         let p = self.0;
         let ds = DatasetBase::new(x.view(), Array1::from(y.to_vec()));
         let fitted = MultiLogisticRegression::default()

@@ -27,19 +27,28 @@ pub struct ScoredSentence {
 /// Scores one sentence (`range` of `text`) with the sentence and span heads.
 pub fn score_sentence(model: &Model, text: &str, range: Range<usize>) -> Result<ScoredSentence> {
     let tokens = tokenize(text, range.clone())?;
-    let row = model.sentence.vectorizer.transform(&tokens, &model.lexicon);
-    let raw = model.sentence.head.logit(&row);
-    let c = model.sentence.calibration;
-    let logit = c.a * raw + c.b;
+    Ok(score_tokens(model, range, tokens))
+}
+
+/// Scores an already tokenised sentence (byte range `range`) with the sentence and span heads.
+pub fn score_tokens(model: &Model, range: Range<usize>, tokens: Vec<Token>) -> ScoredSentence {
+    let logit = sentence_logit(model, &tokens);
     let prob = sigmoid(logit);
     let token_probs = token_probabilities(model, &tokens, prob);
-    Ok(ScoredSentence {
+    ScoredSentence {
         range,
         tokens,
         logit,
         prob,
         token_probs,
-    })
+    }
+}
+
+/// Calibrated logit of the sentence head for a sentence's tokens.
+pub fn sentence_logit(model: &Model, tokens: &[Token]) -> f32 {
+    let row = model.sentence.vectorizer.transform(tokens, &model.lexicon);
+    let c = model.sentence.calibration;
+    c.a * model.sentence.head.logit(&row) + c.b
 }
 
 /// Span-head probability of every token of a sentence.

@@ -22,9 +22,9 @@ use crate::features::{
     RepeatCounter, SentenceContext, SparseRow, Vectorizer,
 };
 use crate::model::{
-    densify, sigmoid, DocumentHead, LinearHead, LogisticParams, Model, Platt, ValidLogisticParams,
+    densify, DocumentHead, LinearHead, LogisticParams, Model, Platt, ValidLogisticParams,
 };
-use crate::scores::{token_probabilities, ScoredSentence};
+use crate::scores::{score_tokens, sentence_logit, ScoredSentence};
 use crate::sentences;
 use crate::spans::{decode, DecodeParams};
 use crate::text::CharOffsets;
@@ -596,8 +596,7 @@ impl ValidTrainConfig {
         // ---- 5. decoding thresholds on PTC dev ------------------------------------------------
         let dev_scored: Vec<Vec<ScoredSentence>> = ptc_dev
             .par_iter()
-            .zip(&corpora.ptc_dev)
-            .map(|(p, d)| score_prepared(&model, d, p))
+            .map(|p| score_prepared(&model, p))
             .collect();
         let gold: Vec<Vec<Range<usize>>> = corpora.ptc_dev.iter().map(gold_chars).collect();
         let offsets: Vec<CharOffsets> = corpora
@@ -668,13 +667,7 @@ impl ValidTrainConfig {
             let logits: Vec<f32> = p
                 .sents
                 .iter()
-                .map(|s| {
-                    let raw = model
-                        .sentence
-                        .head
-                        .logit(&model.sentence.vectorizer.transform(&s.tokens, lexicon));
-                    calibration.a * raw + calibration.b
-                })
+                .map(|s| sentence_logit(&model, &s.tokens))
                 .collect();
             if let Some(m) = DocumentHead::pooled(&logits) {
                 doc_x.push(m);
@@ -835,27 +828,10 @@ fn paragraphs(text: &str) -> Vec<Range<usize>> {
 }
 
 /// Scores a prepared document with the sentence and span heads (as analysis does).
-fn score_prepared(model: &Model, d: &Document, p: &Prep) -> Vec<ScoredSentence> {
-    let _ = d;
+fn score_prepared(model: &Model, p: &Prep) -> Vec<ScoredSentence> {
     p.sents
         .iter()
-        .map(|s| {
-            let row = model
-                .sentence
-                .vectorizer
-                .transform(&s.tokens, &model.lexicon);
-            let raw = model.sentence.head.logit(&row);
-            let c = model.sentence.calibration;
-            let logit = c.a * raw + c.b;
-            let prob = sigmoid(logit);
-            ScoredSentence {
-                range: s.range.clone(),
-                token_probs: token_probabilities(model, &s.tokens, prob),
-                tokens: s.tokens.clone(),
-                logit,
-                prob,
-            }
-        })
+        .map(|s| score_tokens(model, s.range.clone(), s.tokens.clone()))
         .collect()
 }
 
