@@ -32,13 +32,14 @@ enum FormatArg {
     Text,
     Json,
     Semeval,
+    Html,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Analyse one document and print its report.
     #[command(
-        after_help = "Examples:\n  slant analyze article.txt\n  slant analyze - --format json < article.txt"
+        after_help = "Examples:\n  slant analyze article.txt\n  slant analyze article.txt --context 1 --color always | less -R\n  slant analyze article.txt --format html > report.html\n  slant analyze - --format json < article.txt"
     )]
     Analyze {
         /// The document (UTF-8 text); `-` or nothing reads standard input.
@@ -58,9 +59,18 @@ enum Command {
         /// Add the technique column to `--format semeval`.
         #[arg(long)]
         techniques: bool,
+        /// Colour the text report: `auto` (when standard output is a terminal and `NO_COLOR` is
+        /// unset or empty), `always` or `never`.
+        #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+        color: String,
+        /// Text report: show only the sentences with a flagged span and N sentences either side.
+        #[arg(long, value_name = "N")]
+        context: Option<usize>,
     },
     /// Score JSONL rows `{"id", "text", ...}`: one output row per input row, in order.
-    #[command(after_help = "Example:\n  slant batch --input in.jsonl --output out.jsonl --jobs 2")]
+    #[command(
+        after_help = "Examples:\n  slant batch --input in.jsonl --output out.jsonl --jobs 2\n  slant batch --input in.jsonl --output out.jsonl --html-dir report/"
+    )]
     Batch {
         /// Input JSONL file, or `-` for standard input.
         #[arg(long)]
@@ -77,6 +87,10 @@ enum Command {
         /// Span threshold in [0, 1].
         #[arg(long)]
         threshold: Option<f32>,
+        /// Also write one HTML page per scored row and an `index.html` ranking them by score
+        /// into this folder (created when missing).
+        #[arg(long, value_name = "DIR")]
+        html_dir: Option<PathBuf>,
     },
     /// Train a model from the corpora (needs `../shared/datasets`; build with `--features blas`).
     #[command(
@@ -200,6 +214,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             threshold,
             id,
             techniques,
+            color,
+            context,
         } => {
             check_threshold(threshold)?;
             let model = load_model(model.as_deref())?;
@@ -209,7 +225,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .analyze(&text)
                 .with_context(|| format!("cannot analyse {name}"))?;
             let out = match to_format(format) {
-                Format::Text => render::text(&report, &name, &text),
+                Format::Text => {
+                    use std::io::IsTerminal as _;
+                    let choice = render::ColorChoice::parse(&color).unwrap_or_default();
+                    let opts = render::TextOptions {
+                        color: choice.enabled(
+                            std::io::stdout().is_terminal(),
+                            std::env::var_os("NO_COLOR").as_deref(),
+                            std::env::var_os("TERM").as_deref(),
+                        ),
+                        width: render::terminal::width_for(
+                            render::terminal::stdout_width(),
+                            std::env::var("COLUMNS").ok().as_deref(),
+                        ),
+                        context,
+                    };
+                    render::text_with(&report, &name, &text, &opts)
+                }
+                Format::Html => render::html(&report, &name, &text),
                 Format::Json => render::json(&report) + "\n",
                 Format::Semeval => {
                     let id = id.unwrap_or_else(|| {
@@ -234,49 +267,175 @@ fn run(cli: Cli) -> Result<ExitCode> {
             jobs,
             model,
             threshold,
+            html_dir,
         } => {
             check_threshold(threshold)?;
             let model = load_model(model.as_deref())?;
             let analyzer = Analyzer::new(&model, Options { threshold });
-            let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
-                Box::new(BufReader::new(std::io::stdin()))
-            } else {
-                let f = std::fs::File::open(&input)
-                    .with_context(|| format!("cannot read {}", input.display()))?;
-                Box::new(BufReader::with_capacity(1 << 20, f))
+            // With --html-dir the scored rows are read back after the batch, beside the input
+            // rows they came from: standard input and standard output are spooled to files in
+            // DIR so that both can be read again without holding the batch in memory.
+            let mut spooled: Vec<PathBuf> = Vec::new();
+            let from_stdin = input.as_os_str() == "-";
+            let to_stdout = output.as_os_str() == "-";
+            let (input, output) = match &html_dir {
+                Some(dir) => {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                    let spool =
+                        |what: &str| dir.join(format!(".slant-{what}.{}.tmp", std::process::id()));
+                    let input = if from_stdin {
+                        let p = spool("input");
+                        spooled.push(p.clone());
+                        let copied = std::fs::File::create(&p)
+                            .and_then(|mut f| std::io::copy(&mut std::io::stdin().lock(), &mut f));
+                        if let Err(e) = copied {
+                            let _ = std::fs::remove_file(&p);
+                            return Err(e).context("cannot read standard input");
+                        }
+                        p
+                    } else {
+                        input
+                    };
+                    let output = if to_stdout {
+                        let p = spool("output");
+                        spooled.push(p.clone());
+                        p
+                    } else {
+                        output
+                    };
+                    (input, output)
+                }
+                None => (input, output),
             };
-            let started = std::time::Instant::now();
-            let summary = if output.as_os_str() == "-" {
-                let stdout = std::io::stdout().lock();
-                slant::batch::run(&analyzer, reader, std::io::BufWriter::new(stdout), jobs)
-                    .context("batch failed")?
-            } else {
-                let tmp = tmp_path(&output);
-                let f = std::fs::File::create(&tmp)
-                    .with_context(|| format!("cannot write {}", tmp.display()))?;
-                let res = slant::batch::run(&analyzer, reader, std::io::BufWriter::new(f), jobs);
-                match res {
-                    Ok(s) => {
-                        std::fs::rename(&tmp, &output)
-                            .with_context(|| format!("cannot write {}", output.display()))?;
-                        s
+            let result = (|| -> Result<()> {
+                let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
+                    Box::new(BufReader::new(std::io::stdin()))
+                } else {
+                    let f = std::fs::File::open(&input)
+                        .with_context(|| format!("cannot read {}", input.display()))?;
+                    Box::new(BufReader::with_capacity(1 << 20, f))
+                };
+                let started = std::time::Instant::now();
+                let summary = if output.as_os_str() == "-" {
+                    let stdout = std::io::stdout().lock();
+                    slant::batch::run(&analyzer, reader, std::io::BufWriter::new(stdout), jobs)
+                        .context("batch failed")?
+                } else {
+                    let tmp = tmp_path(&output);
+                    let f = std::fs::File::create(&tmp)
+                        .with_context(|| format!("cannot write {}", tmp.display()))?;
+                    let res =
+                        slant::batch::run(&analyzer, reader, std::io::BufWriter::new(f), jobs);
+                    match res {
+                        Ok(s) => {
+                            std::fs::rename(&tmp, &output)
+                                .with_context(|| format!("cannot write {}", output.display()))?;
+                            s
+                        }
+                        Err(e) => {
+                            let _ = std::fs::remove_file(&tmp);
+                            return Err(e)
+                                .with_context(|| format!("batch {} failed", input.display()));
+                        }
                     }
-                    Err(e) => {
-                        let _ = std::fs::remove_file(&tmp);
-                        return Err(e).with_context(|| format!("batch {} failed", input.display()));
+                };
+                let secs = started.elapsed().as_secs_f64().max(1e-9);
+                eprintln!(
+                    "slant batch: {} rows, {} ok, {} errors, {:.1} MB in {:.2}s ({:.1} MB/s)",
+                    summary.rows,
+                    summary.ok,
+                    summary.errors,
+                    summary.bytes as f64 / 1e6,
+                    secs,
+                    summary.bytes as f64 / 1e6 / secs
+                );
+                let Some(dir) = &html_dir else {
+                    return Ok(());
+                };
+                if to_stdout {
+                    let mut f = std::fs::File::open(&output)
+                        .with_context(|| format!("cannot read {}", output.display()))?;
+                    let mut out = std::io::stdout().lock();
+                    match std::io::copy(&mut f, &mut out).and_then(|_| out.flush()) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                        Err(e) => return Err(e).context("cannot write to standard output"),
                     }
                 }
-            };
-            let secs = started.elapsed().as_secs_f64().max(1e-9);
-            eprintln!(
-                "slant batch: {} rows, {} ok, {} errors, {:.1} MB in {:.2}s ({:.1} MB/s)",
-                summary.rows,
-                summary.ok,
-                summary.errors,
-                summary.bytes as f64 / 1e6,
-                secs,
-                summary.bytes as f64 / 1e6 / secs
-            );
+                // One page per scored row (input line N pairs with output line N), then the index.
+                let open = |p: &Path| {
+                    std::fs::File::open(p)
+                        .map(BufReader::new)
+                        .with_context(|| format!("cannot read {}", p.display()))
+                };
+                let (mut rows_in, mut rows_out) = (open(&input)?, open(&output)?);
+                let (mut pages, mut errors) = (Vec::new(), Vec::new());
+                let (mut raw, mut scored) = (Vec::new(), String::new());
+                let mut line = 0usize;
+                loop {
+                    raw.clear();
+                    scored.clear();
+                    if rows_in.read_until(b'\n', &mut raw)? == 0 {
+                        break;
+                    }
+                    line += 1;
+                    if rows_out.read_line(&mut scored)? == 0 {
+                        bail!("{}: no output row for input line {line}", output.display());
+                    }
+                    let row: serde_json::Value = serde_json::from_str(scored.trim_end())
+                        .with_context(|| format!("{}: line {line}", output.display()))?;
+                    let as_text = |v: &serde_json::Value| {
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                    };
+                    let id = row.get("id").filter(|v| !v.is_null()).map(as_text);
+                    if let Some(e) = row.get("error") {
+                        errors.push(render::IndexError {
+                            line,
+                            id,
+                            error: as_text(e),
+                        });
+                        continue;
+                    }
+                    let report: slant::Report = serde_json::from_value(row)
+                        .with_context(|| format!("{}: line {line}", output.display()))?;
+                    let source: serde_json::Value = serde_json::from_slice(raw.trim_ascii_end())
+                        .with_context(|| format!("{}: line {line}", input.display()))?;
+                    let text = source.get("text").and_then(|t| t.as_str()).unwrap_or("");
+                    let title = id.clone().unwrap_or_else(|| format!("line {line}"));
+                    let file = render::html::page_file_name(line, id.as_deref());
+                    let page = render::html::page(
+                        &report,
+                        text,
+                        &render::HtmlOptions {
+                            title: &title,
+                            index_href: Some("index.html"),
+                        },
+                    );
+                    let path = dir.join(&file);
+                    std::fs::write(&path, page)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    pages.push(render::IndexRow::new(&title, &file, &report));
+                }
+                let name = if from_stdin {
+                    "standard input".to_string()
+                } else {
+                    input.display().to_string()
+                };
+                let path = dir.join("index.html");
+                std::fs::write(&path, render::html::index(&pages, &errors, &name))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!(
+                    "slant batch: {} pages and index.html written to {}",
+                    pages.len(),
+                    dir.display()
+                );
+                Ok(())
+            })();
+            for p in &spooled {
+                let _ = std::fs::remove_file(p);
+            }
+            result?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Train {
@@ -405,6 +564,7 @@ fn to_format(f: FormatArg) -> Format {
         FormatArg::Text => Format::Text,
         FormatArg::Json => Format::Json,
         FormatArg::Semeval => Format::Semeval,
+        FormatArg::Html => Format::Html,
     }
 }
 
