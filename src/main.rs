@@ -87,6 +87,10 @@ enum Command {
         /// Span threshold in [0, 1].
         #[arg(long)]
         threshold: Option<f32>,
+        /// Longest input line scored, in bytes; a longer line becomes an error row (and is
+        /// never held in memory whole).
+        #[arg(long, value_name = "BYTES", default_value_t = slant::batch::DEFAULT_MAX_BYTES)]
+        max_bytes: usize,
         /// Also write one HTML page per scored row and an `index.html` ranking them by score
         /// into this folder (created when missing).
         #[arg(long, value_name = "DIR")]
@@ -267,9 +271,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             jobs,
             model,
             threshold,
+            max_bytes,
             html_dir,
         } => {
             check_threshold(threshold)?;
+            if jobs == Some(0) {
+                bail!("--jobs must be at least 1");
+            }
+            let options = slant::batch::BatchOptions { jobs, max_bytes };
             let model = load_model(model.as_deref())?;
             let analyzer = Analyzer::new(&model, Options { threshold });
             // With --html-dir the scored rows are read back after the batch, beside the input
@@ -319,14 +328,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let started = std::time::Instant::now();
                 let summary = if output.as_os_str() == "-" {
                     let stdout = std::io::stdout().lock();
-                    slant::batch::run(&analyzer, reader, std::io::BufWriter::new(stdout), jobs)
+                    slant::batch::run(&analyzer, reader, std::io::BufWriter::new(stdout), options)
                         .context("batch failed")?
                 } else {
                     let tmp = tmp_path(&output);
                     let f = std::fs::File::create(&tmp)
                         .with_context(|| format!("cannot write {}", tmp.display()))?;
                     let res =
-                        slant::batch::run(&analyzer, reader, std::io::BufWriter::new(f), jobs);
+                        slant::batch::run(&analyzer, reader, std::io::BufWriter::new(f), options);
                     match res {
                         Ok(s) => {
                             std::fs::rename(&tmp, &output)

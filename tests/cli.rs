@@ -310,3 +310,46 @@ fn eval_on_our_own_datasets_folder() {
     );
     assert!(!out.contains("PTC dev"), "{out}");
 }
+
+#[test]
+fn batch_passes_input_fields_through_and_bounds_line_length() {
+    let long = format!("{{\"id\":\"big\",\"text\":\"{}\"}}", "word ".repeat(400));
+    let input = format!(
+        "{{\"id\":\"a\",\"outlet\":\"Daily X\",\"date\":\"2026-11-24\",\"score\":7,\"text\":\"A shameful betrayal.\"}}\n{long}\n{{\"id\":\"b\",\"text\":\"The vote is on Monday.\"}}\n"
+    );
+    let o = slant(
+        &[
+            "batch",
+            "--input",
+            "-",
+            "--output",
+            "-",
+            "--max-bytes",
+            "1000",
+        ],
+        Some(input.as_bytes()),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["id"], "a");
+    assert_eq!(rows[0]["outlet"], "Daily X");
+    assert_eq!(rows[0]["date"], "2026-11-24");
+    assert_eq!(
+        rows[0]["input.score"], 7,
+        "colliding input field kept under input.NAME"
+    );
+    assert!(rows[0]["score"].is_number() && rows[0]["score"] != 7);
+    assert!(rows[0].get("text").is_none(), "text is not echoed");
+    assert_eq!(rows[1]["line"], 2);
+    assert!(
+        rows[1]["error"].as_str().unwrap().contains("--max-bytes"),
+        "{}",
+        rows[1]
+    );
+    assert_eq!(rows[2]["id"], "b");
+    assert!(rows[2].get("error").is_none());
+}
