@@ -9,8 +9,10 @@
 
 use crate::analyze::Analyzer;
 use crate::error::{Error, Result};
+use crate::report::{Label, Report};
 use rayon::prelude::*;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
 /// Rows scored together (memory is bounded by this many documents).
@@ -23,7 +25,7 @@ pub const DEFAULT_MAX_BYTES: usize = 10 * 1024 * 1024;
 const REPORT_FIELDS: [&str; 5] = ["score", "label", "sentences", "spans", "model"];
 
 /// Counts of a finished batch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchSummary {
     /// Input rows (non-empty lines count; an empty line is an error row too).
     pub rows: usize,
@@ -33,68 +35,269 @@ pub struct BatchSummary {
     pub errors: usize,
     /// Input bytes read.
     pub bytes: u64,
+    /// Per-value aggregates of the `summary_field` (empty without one); rows without the field
+    /// count under `(missing)`.
+    pub groups: BTreeMap<String, GroupStats>,
 }
 
-/// Scores one input line; returns the output JSON line (without newline) and whether it succeeded.
-/// A line longer than `max_bytes` becomes an error row without being parsed.
-pub fn score_line(
-    analyzer: &Analyzer,
-    line_no: usize,
-    raw: &[u8],
-    max_bytes: usize,
-) -> (String, bool) {
-    let err = |id: Option<&Value>, msg: String| (error_row(id, line_no, msg), false);
+impl BatchSummary {
+    fn add(&mut self, row: &Row, field: Option<&str>) {
+        self.rows += 1;
+        let report = match &row.result {
+            Ok(r) => r,
+            Err(_) => {
+                self.errors += 1;
+                return;
+            }
+        };
+        self.ok += 1;
+        let Some(field) = field else { return };
+        let key = match row.fields.get(field) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => "(missing)".to_string(),
+            Some(other) => other.to_string(),
+        };
+        let g = self.groups.entry(key).or_default();
+        g.docs += 1;
+        g.score_sum += report.score as f64;
+        g.loaded += (report.label == Label::Loaded) as usize;
+        g.spans += report.spans.len();
+        for s in &report.spans {
+            *g.techniques.entry(s.technique.clone()).or_default() += 1;
+        }
+    }
+}
+
+/// One scored (or failed) input row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// 1-based input line number.
+    pub line: usize,
+    /// The row's `id`, when it has one.
+    pub id: Option<Value>,
+    /// Input fields other than `id` and `text`, in input order.
+    pub fields: serde_json::Map<String, Value>,
+    /// The report, or why the row could not be scored.
+    pub result: std::result::Result<Report, String>,
+}
+
+/// Scores one input line. A line longer than `max_bytes` fails without being parsed.
+pub fn score_row(analyzer: &Analyzer, line: usize, raw: &[u8], max_bytes: usize) -> Row {
+    let fail = |id: Option<&Value>, msg: String| Row {
+        line,
+        id: id.cloned(),
+        fields: Default::default(),
+        result: Err(msg),
+    };
     if raw.len() > max_bytes {
-        return err(None, too_long(raw.len() as u64, max_bytes));
+        return fail(None, too_long(raw.len() as u64, max_bytes));
     }
     let text = match std::str::from_utf8(raw) {
         Ok(t) => t,
-        Err(e) => return err(None, format!("invalid UTF-8 at byte {}", e.valid_up_to())),
+        Err(e) => return fail(None, format!("invalid UTF-8 at byte {}", e.valid_up_to())),
     };
     if text.trim().is_empty() {
-        return err(None, "empty line".into());
+        return fail(None, "empty line".into());
     }
     let v: Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => return err(None, format!("malformed JSON: {e}")),
+        Err(e) => return fail(None, format!("malformed JSON: {e}")),
     };
     let id = v.get("id");
-    let Some(doc) = v.get("text") else {
-        return err(id, "missing field `text`".into());
+    let doc = match v.get("text") {
+        None => return fail(id, "missing field `text`".into()),
+        Some(Value::String(d)) => d,
+        Some(_) => return fail(id, "field `text` is not a string".into()),
     };
-    let Some(doc) = doc.as_str() else {
-        return err(id, "field `text` is not a string".into());
-    };
-    match analyzer.analyze(doc) {
-        Ok(report) => {
-            let body = match serde_json::to_string(&report) {
-                Ok(b) => b,
-                Err(e) => return err(id, format!("cannot serialise report: {e}")),
-            };
-            // `body` starts with '{': splice the id and the pass-through fields in first.
-            let mut head = String::from("{\"id\":");
-            head.push_str(&id.map_or("null".to_string(), |v| v.to_string()));
-            if let Value::Object(fields) = &v {
-                for (k, val) in fields {
-                    if k == "id" || k == "text" {
-                        continue;
-                    }
-                    let name = if REPORT_FIELDS.contains(&k.as_str()) {
-                        format!("input.{k}")
-                    } else {
-                        k.clone()
-                    };
-                    head.push(',');
-                    head.push_str(&Value::from(name).to_string());
-                    head.push(':');
-                    head.push_str(&val.to_string());
-                }
+    let mut fields = serde_json::Map::new();
+    if let Value::Object(all) = &v {
+        for (k, val) in all {
+            if k != "id" && k != "text" {
+                fields.insert(k.clone(), val.clone());
             }
-            head.push(',');
-            head.push_str(&body[1..]);
-            (head, true)
         }
-        Err(e) => err(id, e.to_string()),
+    }
+    Row {
+        line,
+        id: id.cloned(),
+        fields,
+        result: analyzer.analyze(doc).map_err(|e| e.to_string()),
+    }
+}
+
+/// Output formats of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BatchFormat {
+    /// One JSON object per input row: `{"id", ...fields, ...report}` or `{"id"?, "line", "error"}`.
+    #[default]
+    Jsonl,
+    /// A header, then one tab-separated line per input row:
+    /// `id, line, score, label, spans, techniques (Name:count;…), error`.
+    Tsv,
+    /// SemEval-2020 Task 11 lines, one per span: `id TAB start TAB end` (code points), with the
+    /// technique between id and start when `techniques` is set. Failed rows write nothing.
+    Semeval {
+        /// Add the technique column.
+        techniques: bool,
+    },
+}
+
+impl BatchFormat {
+    /// The header line written before the rows, if the format has one.
+    pub fn header(&self) -> Option<&'static str> {
+        match self {
+            BatchFormat::Tsv => Some("id\tline\tscore\tlabel\tspans\ttechniques\terror"),
+            _ => None,
+        }
+    }
+}
+
+fn id_text(id: &Option<Value>) -> String {
+    match id {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+/// Tab-free, newline-free text for a TSV or SemEval cell.
+fn cell(s: &str) -> String {
+    s.replace(['\t', '\n', '\r'], " ")
+}
+
+/// Technique counts of a report, most frequent first (ties by name).
+pub fn technique_counts(report: &Report) -> Vec<(String, usize)> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in &report.spans {
+        *counts.entry(s.technique.as_str()).or_default() += 1;
+    }
+    let mut v: Vec<(String, usize)> = counts
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+impl Row {
+    /// True when the row was scored.
+    pub fn is_ok(&self) -> bool {
+        self.result.is_ok()
+    }
+
+    /// The row in `format` (no trailing newline; may be empty for SemEval).
+    pub fn render(&self, format: BatchFormat) -> String {
+        match format {
+            BatchFormat::Jsonl => self.jsonl(),
+            BatchFormat::Tsv => self.tsv(),
+            BatchFormat::Semeval { techniques } => self.semeval(techniques),
+        }
+    }
+
+    /// The JSONL form.
+    pub fn jsonl(&self) -> String {
+        let report = match &self.result {
+            Ok(r) => r,
+            Err(msg) => return error_row(self.id.as_ref(), self.line, msg.clone()),
+        };
+        let body = match serde_json::to_string(report) {
+            Ok(b) => b,
+            Err(e) => {
+                return error_row(
+                    self.id.as_ref(),
+                    self.line,
+                    format!("cannot serialise report: {e}"),
+                )
+            }
+        };
+        // `body` starts with '{': splice the id and the pass-through fields in first.
+        let mut head = String::from("{\"id\":");
+        head.push_str(
+            &self
+                .id
+                .as_ref()
+                .map_or("null".to_string(), |v| v.to_string()),
+        );
+        for (k, val) in &self.fields {
+            let name = if REPORT_FIELDS.contains(&k.as_str()) {
+                format!("input.{k}")
+            } else {
+                k.clone()
+            };
+            head.push(',');
+            head.push_str(&Value::from(name).to_string());
+            head.push(':');
+            head.push_str(&val.to_string());
+        }
+        head.push(',');
+        head.push_str(&body[1..]);
+        head
+    }
+
+    fn tsv(&self) -> String {
+        let id = cell(&id_text(&self.id));
+        match &self.result {
+            Ok(r) => {
+                let t: Vec<String> = technique_counts(r)
+                    .into_iter()
+                    .map(|(k, n)| format!("{k}:{n}"))
+                    .collect();
+                format!(
+                    "{id}\t{}\t{:.4}\t{}\t{}\t{}\t",
+                    self.line,
+                    r.score,
+                    r.label.as_str(),
+                    r.spans.len(),
+                    t.join(";")
+                )
+            }
+            Err(msg) => format!("{id}\t{}\t\t\t\t\t{}", self.line, cell(msg)),
+        }
+    }
+
+    fn semeval(&self, techniques: bool) -> String {
+        let Ok(r) = &self.result else {
+            return String::new();
+        };
+        let id = cell(&id_text(&self.id));
+        let lines: Vec<String> = r
+            .spans
+            .iter()
+            .map(|s| {
+                if techniques {
+                    format!("{id}\t{}\t{}\t{}", s.technique, s.start, s.end)
+                } else {
+                    format!("{id}\t{}\t{}", s.start, s.end)
+                }
+            })
+            .collect();
+        lines.join("\n")
+    }
+}
+
+/// Aggregates of the rows sharing one value of the `--summary` field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupStats {
+    /// Rows scored.
+    pub docs: usize,
+    /// Sum of document scores (mean = sum / docs).
+    pub score_sum: f64,
+    /// Rows labelled loaded.
+    pub loaded: usize,
+    /// Flagged spans.
+    pub spans: usize,
+    /// Spans per technique.
+    pub techniques: BTreeMap<String, usize>,
+}
+
+impl GroupStats {
+    /// Mean document score (0 without rows).
+    pub fn mean_score(&self) -> f64 {
+        if self.docs == 0 {
+            0.0
+        } else {
+            self.score_sum / self.docs as f64
+        }
     }
 }
 
@@ -159,12 +362,16 @@ fn read_line_bounded(input: &mut impl BufRead, max_bytes: usize) -> std::io::Res
 }
 
 /// Options of a batch run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchOptions {
     /// Worker threads (`None`: all cores).
     pub jobs: Option<usize>,
     /// Longest input line scored, in bytes; longer lines become error rows.
     pub max_bytes: usize,
+    /// Output format.
+    pub format: BatchFormat,
+    /// Input field to aggregate by (see [`BatchSummary::groups`]).
+    pub summary_field: Option<String>,
 }
 
 impl Default for BatchOptions {
@@ -172,16 +379,20 @@ impl Default for BatchOptions {
         BatchOptions {
             jobs: None,
             max_bytes: DEFAULT_MAX_BYTES,
+            format: BatchFormat::Jsonl,
+            summary_field: None,
         }
     }
 }
 
-/// Scores every JSONL row of `input` into `output` (see [`BatchOptions`]).
+/// Scores every JSONL row of `input` into `output` (see [`BatchOptions`]). `progress` is called
+/// after each chunk with the counts so far.
 pub fn run(
     analyzer: &Analyzer,
     mut input: impl BufRead,
     mut output: impl Write,
-    options: BatchOptions,
+    options: &BatchOptions,
+    progress: &mut dyn FnMut(&BatchSummary),
 ) -> Result<BatchSummary> {
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(j) = options.jobs {
@@ -194,6 +405,10 @@ pub fn run(
         .build()
         .map_err(|e| Error::InvalidParams(format!("cannot start worker threads: {e}")))?;
     let mut summary = BatchSummary::default();
+    if let Some(h) = options.format.header() {
+        output.write_all(h.as_bytes())?;
+        output.write_all(b"\n")?;
+    }
     let mut line_no = 0usize;
     loop {
         let mut chunk: Vec<(usize, Line)> = Vec::with_capacity(CHUNK_ROWS);
@@ -209,28 +424,29 @@ pub fn run(
         if chunk.is_empty() {
             break;
         }
-        let out: Vec<(String, bool)> = pool.install(|| {
+        let out: Vec<Row> = pool.install(|| {
             chunk
                 .par_iter()
                 .map(|(no, line)| match line {
-                    Line::Bytes(raw) => score_line(analyzer, *no, raw, options.max_bytes),
-                    Line::TooLong(len) => (
-                        error_row(None, *no, too_long(*len, options.max_bytes)),
-                        false,
-                    ),
+                    Line::Bytes(raw) => score_row(analyzer, *no, raw, options.max_bytes),
+                    Line::TooLong(len) => Row {
+                        line: *no,
+                        id: None,
+                        fields: Default::default(),
+                        result: Err(too_long(*len, options.max_bytes)),
+                    },
                 })
                 .collect()
         });
-        for (line, ok) in out {
-            summary.rows += 1;
-            if ok {
-                summary.ok += 1;
-            } else {
-                summary.errors += 1;
+        for row in out {
+            summary.add(&row, options.summary_field.as_deref());
+            let text = row.render(options.format);
+            if !text.is_empty() {
+                output.write_all(text.as_bytes())?;
+                output.write_all(b"\n")?;
             }
-            output.write_all(line.as_bytes())?;
-            output.write_all(b"\n")?;
         }
+        progress(&summary);
     }
     output.flush()?;
     Ok(summary)

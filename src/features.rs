@@ -478,40 +478,106 @@ pub fn technique_features(
     emit2(sink, &mut buf, "rep:", rep, None);
 }
 
-/// Counts how often a token sequence's normalised text occurs in a document (for Repetition).
+/// Counts how often a token sequence's normalised words occur in a document (for Repetition).
+///
+/// Punctuation is ignored. Occurrences are counted left to right and must not overlap or touch:
+/// after an occurrence at word `i` of a sequence of `L` words, the next one counts from word
+/// `i + L + 1` (a repeat directly adjacent to the previous one is not counted; this is the rule
+/// the shipped model was trained with). Windows are compared by a 64-bit rolling hash of word
+/// ids, computed once per distinct sequence length, so a document costs O(words) per length
+/// rather than O(words) per span.
 #[derive(Debug, Default)]
 pub struct RepeatCounter {
-    /// Normalised text of the document's content words, space-separated, padded with spaces.
-    joined: String,
-    words: HashMap<String, usize>,
+    ids: HashMap<String, u32>,
+    /// The document's content words as ids.
+    seq: Vec<u32>,
+    /// Occurrences of each word id.
+    word_counts: Vec<usize>,
+    /// Per sequence length: window hash → (count, start of the last counted window).
+    windows: std::cell::RefCell<HashMap<usize, WindowCounts>>,
+}
+
+/// Window hash → (occurrences counted, start of the last counted window).
+type WindowCounts = HashMap<u64, (usize, usize)>;
+
+const REPEAT_BASE: u64 = 0x9E37_79B9_7F4A_7C15;
+
+fn word_hash(id: u32) -> u64 {
+    (id as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ 0x94D0_49BB_1331_11EB
 }
 
 impl RepeatCounter {
     /// Indexes a document given as its tokens.
     pub fn new(tokens: &[Token]) -> Self {
-        let mut joined = String::from(" ");
-        let mut words = HashMap::default();
+        let mut ids: HashMap<String, u32> = HashMap::default();
+        let mut seq = Vec::with_capacity(tokens.len());
+        let mut word_counts = Vec::new();
         for t in tokens.iter().filter(|t| !t.is_punct()) {
-            joined.push_str(&t.norm);
-            joined.push(' ');
-            *words.entry(t.norm.clone()).or_insert(0) += 1;
+            let next = ids.len() as u32;
+            let id = *ids.entry(t.norm.clone()).or_insert(next);
+            if id as usize == word_counts.len() {
+                word_counts.push(0);
+            }
+            word_counts[id as usize] += 1;
+            seq.push(id);
         }
-        RepeatCounter { joined, words }
+        RepeatCounter {
+            ids,
+            seq,
+            word_counts,
+            windows: Default::default(),
+        }
+    }
+
+    fn window_hash(ids: impl Iterator<Item = u32>) -> u64 {
+        ids.fold(0u64, |h, id| {
+            h.wrapping_mul(REPEAT_BASE).wrapping_add(word_hash(id))
+        })
+    }
+
+    /// Counts of every window of `len` words (rolling hash, one pass).
+    fn index_length(&self, len: usize) -> WindowCounts {
+        let mut out = WindowCounts::default();
+        if len == 0 || len > self.seq.len() {
+            return out;
+        }
+        // BASE^(len-1), to remove the leaving word.
+        let top = (1..len).fold(1u64, |p, _| p.wrapping_mul(REPEAT_BASE));
+        let mut h = Self::window_hash(self.seq[..len].iter().copied());
+        for i in 0..=self.seq.len() - len {
+            if i > 0 {
+                let leaving = word_hash(self.seq[i - 1]).wrapping_mul(top);
+                h = h
+                    .wrapping_sub(leaving)
+                    .wrapping_mul(REPEAT_BASE)
+                    .wrapping_add(word_hash(self.seq[i + len - 1]));
+            }
+            let e = out.entry(h).or_insert((0, usize::MAX));
+            if e.1 == usize::MAX || i > e.1 + len {
+                e.0 += 1;
+                e.1 = i;
+            }
+        }
+        out
     }
 
     /// Occurrences of the span's word sequence in the document (at least 1).
     pub fn count(&self, span: &[Token]) -> usize {
-        let words: Vec<&str> = span
-            .iter()
-            .filter(|t| !t.is_punct())
-            .map(|t| t.norm.as_str())
-            .collect();
+        let mut words = Vec::new();
+        for t in span.iter().filter(|t| !t.is_punct()) {
+            match self.ids.get(&t.norm) {
+                Some(&id) => words.push(id),
+                None => return 1,
+            }
+        }
         match words.len() {
             0 => 1,
-            1 => self.words.get(words[0]).copied().unwrap_or(1).max(1),
-            _ => {
-                let needle = format!(" {} ", words.join(" "));
-                self.joined.matches(&needle).count().max(1)
+            1 => self.word_counts[words[0] as usize].max(1),
+            len => {
+                let key = Self::window_hash(words.iter().copied());
+                let mut cache = self.windows.borrow_mut();
+                let windows = cache.entry(len).or_insert_with(|| self.index_length(len));
+                windows.get(&key).map_or(1, |e| e.0.max(1))
             }
         }
     }
@@ -614,6 +680,47 @@ mod tests {
         assert_eq!(index.names(), vec!["b:the vile", "w:vile"]);
         let (by_df, _, _) = it.select(2, 1);
         assert_eq!(by_df.names(), vec!["w:the"]);
+    }
+
+    /// The reference rule the shipped model was trained with: non-overlapping matches of
+    /// " w1 … wn " in the space-joined words.
+    fn reference_count(doc: &[Token], span: &[Token]) -> usize {
+        let words: Vec<&str> = span
+            .iter()
+            .filter(|t| !t.is_punct())
+            .map(|t| t.norm.as_str())
+            .collect();
+        let mut joined = String::from(" ");
+        for t in doc.iter().filter(|t| !t.is_punct()) {
+            joined.push_str(&t.norm);
+            joined.push(' ');
+        }
+        match words.len() {
+            0 => 1,
+            1 => doc.iter().filter(|t| t.norm == words[0]).count().max(1),
+            _ => joined
+                .matches(&format!(" {} ", words.join(" ")))
+                .count()
+                .max(1),
+        }
+    }
+
+    #[test]
+    fn repeat_counter_matches_the_reference_rule() {
+        let doc = toks("a b a b x a b , a b c a b a b a b . no no no no, c a b c a b");
+        let counter = RepeatCounter::new(&doc);
+        for i in 0..doc.len() {
+            for j in i + 1..(i + 6).min(doc.len()) {
+                let span = &doc[i..j];
+                assert_eq!(
+                    counter.count(span),
+                    reference_count(&doc, span),
+                    "{:?}",
+                    &span.iter().map(|t| &t.norm).collect::<Vec<_>>()
+                );
+            }
+        }
+        assert_eq!(counter.count(&toks("zzz qqq")), 1);
     }
 
     #[test]

@@ -35,11 +35,18 @@ enum FormatArg {
     Html,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum BatchFormatArg {
+    Jsonl,
+    Tsv,
+    Semeval,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Analyse one document and print its report.
     #[command(
-        after_help = "Examples:\n  slant analyze article.txt\n  slant analyze article.txt --context 1 --color always | less -R\n  slant analyze article.txt --format html > report.html\n  slant analyze - --format json < article.txt"
+        after_help = "Examples:\n  slant analyze article.txt\n  slant analyze article.txt --context 1 --color always | less -R\n  slant analyze article.txt --format html > report.html\n  slant analyze - --format json < article.txt\n  slant analyze scraped.txt --lossy   # invalid UTF-8 becomes U+FFFD, with a warning"
     )]
     Analyze {
         /// The document (UTF-8 text); `-` or nothing reads standard input.
@@ -66,6 +73,10 @@ enum Command {
         /// Text report: show only the sentences with a flagged span and N sentences either side.
         #[arg(long, value_name = "N")]
         context: Option<usize>,
+        /// Replace invalid UTF-8 with U+FFFD (one warning on stderr) instead of refusing the
+        /// file. Binary files (a NUL byte in the first 8 KiB) are refused either way.
+        #[arg(long)]
+        lossy: bool,
     },
     /// Score JSONL rows `{"id", "text", ...}`: one output row per input row, in order.
     #[command(
@@ -91,6 +102,17 @@ enum Command {
         /// never held in memory whole).
         #[arg(long, value_name = "BYTES", default_value_t = slant::batch::DEFAULT_MAX_BYTES)]
         max_bytes: usize,
+        /// Output format: `jsonl` (one report per row), `tsv` (a header, then one summary line
+        /// per row) or `semeval` (one `id TAB start TAB end` line per span).
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: BatchFormatArg,
+        /// Add the technique column to `--format semeval`.
+        #[arg(long)]
+        techniques: bool,
+        /// Print per-value aggregates of this input field on stderr at the end (documents, mean
+        /// score, share loaded, spans, top techniques), e.g. `--summary outlet`.
+        #[arg(long, value_name = "FIELD")]
+        summary: Option<String>,
         /// Also write one HTML page per scored row and an `index.html` ranking them by score
         /// into this folder (created when missing).
         #[arg(long, value_name = "DIR")]
@@ -183,7 +205,13 @@ fn check_threshold(t: Option<f32>) -> Result<()> {
     Ok(())
 }
 
-fn read_document(path: Option<&Path>) -> Result<(String, String)> {
+/// How many leading bytes are searched for a NUL byte to call a file binary (as ripgrep does).
+const BINARY_SNIFF: usize = 8 * 1024;
+
+/// Reads the document to analyse. A NUL byte in the first 8 KiB marks a binary file, which is
+/// refused. Invalid UTF-8 is refused too, unless `lossy`, which replaces it with U+FFFD and
+/// prints one warning naming the first bad byte.
+fn read_document(path: Option<&Path>, lossy: bool) -> Result<(String, String)> {
     let (name, bytes) = match path {
         None => ("<stdin>".to_string(), read_stdin()?),
         Some(p) if p.as_os_str() == "-" => ("<stdin>".to_string(), read_stdin()?),
@@ -192,12 +220,23 @@ fn read_document(path: Option<&Path>) -> Result<(String, String)> {
             std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
         ),
     };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "{name}: not valid UTF-8 (first bad byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })?;
+    let head = &bytes[..bytes.len().min(BINARY_SNIFF)];
+    if let Some(at) = head.iter().position(|&b| b == 0) {
+        bail!("{name}: binary file (NUL byte at offset {at}), not analysed");
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            if !lossy {
+                bail!("{name}: not valid UTF-8 (first bad byte at offset {at}); --lossy replaces invalid bytes with U+FFFD");
+            }
+            eprintln!(
+                "slant: warning: {name}: not valid UTF-8 (first bad byte at offset {at}), invalid bytes replaced with U+FFFD"
+            );
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
+    };
     Ok((name, text))
 }
 
@@ -220,10 +259,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             techniques,
             color,
             context,
+            lossy,
         } => {
             check_threshold(threshold)?;
             let model = load_model(model.as_deref())?;
-            let (name, text) = read_document(path.as_deref())?;
+            let (name, text) = read_document(path.as_deref(), lossy)?;
             let analyzer = Analyzer::new(&model, Options { threshold });
             let report = analyzer
                 .analyze(&text)
@@ -272,13 +312,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             model,
             threshold,
             max_bytes,
+            format,
+            techniques,
+            summary,
             html_dir,
         } => {
             check_threshold(threshold)?;
             if jobs == Some(0) {
                 bail!("--jobs must be at least 1");
             }
-            let options = slant::batch::BatchOptions { jobs, max_bytes };
+            let format = match format {
+                BatchFormatArg::Jsonl => slant::batch::BatchFormat::Jsonl,
+                BatchFormatArg::Tsv => slant::batch::BatchFormat::Tsv,
+                BatchFormatArg::Semeval => slant::batch::BatchFormat::Semeval { techniques },
+            };
+            if html_dir.is_some() && format != slant::batch::BatchFormat::Jsonl {
+                bail!("--html-dir needs --format jsonl");
+            }
+            let options = slant::batch::BatchOptions {
+                jobs,
+                max_bytes,
+                format,
+                summary_field: summary.clone(),
+            };
             let model = load_model(model.as_deref())?;
             let analyzer = Analyzer::new(&model, Options { threshold });
             // With --html-dir the scored rows are read back after the batch, beside the input
@@ -326,16 +382,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     Box::new(BufReader::with_capacity(1 << 20, f))
                 };
                 let started = std::time::Instant::now();
-                let summary = if output.as_os_str() == "-" {
+                let total = std::fs::metadata(&input).map(|m| m.len()).unwrap_or(0);
+                let bar = progress_bar(total);
+                let mut progress = |s: &slant::batch::BatchSummary| {
+                    if let Some(b) = &bar {
+                        b.set_position(s.bytes);
+                        b.set_message(format!("{} docs", s.rows));
+                    }
+                };
+                let batch_summary = if output.as_os_str() == "-" {
                     let stdout = std::io::stdout().lock();
-                    slant::batch::run(&analyzer, reader, std::io::BufWriter::new(stdout), options)
+                    let w = std::io::BufWriter::new(stdout);
+                    slant::batch::run(&analyzer, reader, w, &options, &mut progress)
                         .context("batch failed")?
                 } else {
                     let tmp = tmp_path(&output);
                     let f = std::fs::File::create(&tmp)
                         .with_context(|| format!("cannot write {}", tmp.display()))?;
-                    let res =
-                        slant::batch::run(&analyzer, reader, std::io::BufWriter::new(f), options);
+                    let w = std::io::BufWriter::new(f);
+                    let res = slant::batch::run(&analyzer, reader, w, &options, &mut progress);
                     match res {
                         Ok(s) => {
                             std::fs::rename(&tmp, &output)
@@ -349,16 +414,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         }
                     }
                 };
+                if let Some(b) = &bar {
+                    b.finish_and_clear();
+                }
                 let secs = started.elapsed().as_secs_f64().max(1e-9);
+                let s = &batch_summary;
                 eprintln!(
                     "slant batch: {} rows, {} ok, {} errors, {:.1} MB in {:.2}s ({:.1} MB/s)",
-                    summary.rows,
-                    summary.ok,
-                    summary.errors,
-                    summary.bytes as f64 / 1e6,
+                    s.rows,
+                    s.ok,
+                    s.errors,
+                    s.bytes as f64 / 1e6,
                     secs,
-                    summary.bytes as f64 / 1e6 / secs
+                    s.bytes as f64 / 1e6 / secs
                 );
+                if let Some(field) = &summary {
+                    eprint!("{}", summary_table(field, s));
+                }
                 let Some(dir) = &html_dir else {
                     return Ok(());
                 };
@@ -575,6 +647,47 @@ fn to_format(f: FormatArg) -> Format {
         FormatArg::Semeval => Format::Semeval,
         FormatArg::Html => Format::Html,
     }
+}
+
+/// A progress bar on stderr (documents, MB, rate, ETA) when stderr is a terminal; `None` otherwise.
+fn progress_bar(total_bytes: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = if total_bytes > 0 {
+        indicatif::ProgressBar::new(total_bytes)
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    };
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} {msg} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {wide_bar}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}
+
+/// The `--summary FIELD` table: one line per value, most documents first.
+fn summary_table(field: &str, s: &slant::batch::BatchSummary) -> String {
+    let mut groups: Vec<(&String, &slant::batch::GroupStats)> = s.groups.iter().collect();
+    groups.sort_by(|a, b| b.1.docs.cmp(&a.1.docs).then_with(|| a.0.cmp(b.0)));
+    let mut o = format!("{field}\tdocs\tmean_score\tloaded\tspans\ttop_techniques\n");
+    for (value, g) in groups {
+        let mut t: Vec<(&String, &usize)> = g.techniques.iter().collect();
+        t.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let top: Vec<String> = t.iter().take(3).map(|(k, n)| format!("{k}:{n}")).collect();
+        o.push_str(&format!(
+            "{}\t{}\t{:.3}\t{:.3}\t{}\t{}\n",
+            value.replace(['\t', '\n'], " "),
+            g.docs,
+            g.mean_score(),
+            g.loaded as f64 / g.docs.max(1) as f64,
+            g.spans,
+            top.join(";")
+        ));
+    }
+    o
 }
 
 fn tmp_path(p: &Path) -> PathBuf {

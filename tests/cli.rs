@@ -13,7 +13,8 @@ fn slant(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("binary runs");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input).unwrap();
+        // The binary may exit before reading its input (argument errors): a broken pipe is fine.
+        let _ = child.stdin.take().unwrap().write_all(input);
     } else {
         drop(child.stdin.take());
     }
@@ -352,4 +353,84 @@ fn batch_passes_input_fields_through_and_bounds_line_length() {
     );
     assert_eq!(rows[2]["id"], "b");
     assert!(rows[2].get("error").is_none());
+}
+
+#[test]
+fn batch_formats_and_summary() {
+    let input = concat!(
+        "{\"id\":\"a\",\"outlet\":\"X\",\"text\":\"Critics called the plan a shameful, reckless betrayal of voters.\"}\n",
+        "{\"id\":\"b\",\"outlet\":\"Y\",\"text\":\"The council met on Monday.\"}\n",
+        "bad\n",
+        "{\"id\":\"c\",\"outlet\":\"X\",\"text\":\"This corrupt, incompetent regime must go!\"}\n"
+    );
+    let o = slant(
+        &[
+            "batch",
+            "--input",
+            "-",
+            "--output",
+            "-",
+            "--format",
+            "tsv",
+            "--summary",
+            "outlet",
+        ],
+        Some(input.as_bytes()),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "id\tline\tscore\tlabel\tspans\ttechniques\terror");
+    assert_eq!(lines.len(), 5, "header + one line per input row: {out}");
+    assert!(
+        lines.iter().skip(1).all(|l| l.split('\t').count() == 7),
+        "{out}"
+    );
+    assert!(
+        lines[3].starts_with("\t3\t") && lines[3].contains("malformed JSON"),
+        "{}",
+        lines[3]
+    );
+    let err = stderr(&o);
+    assert!(err.contains("outlet\tdocs\tmean_score"), "{err}");
+    assert!(err.lines().any(|l| l.starts_with("X\t2\t")), "{err}");
+    assert!(err.lines().any(|l| l.starts_with("Y\t1\t")), "{err}");
+
+    let o = slant(
+        &[
+            "batch",
+            "--input",
+            "-",
+            "--output",
+            "-",
+            "--format",
+            "semeval",
+            "--techniques",
+        ],
+        Some(input.as_bytes()),
+    );
+    assert!(o.status.success());
+    for line in stdout(&o).lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f.len(), 4, "{line}");
+        assert!(["a", "b", "c"].contains(&f[0]));
+        assert!(f[2].parse::<usize>().unwrap() < f[3].parse::<usize>().unwrap());
+    }
+
+    let o = slant(
+        &[
+            "batch",
+            "--input",
+            "-",
+            "--output",
+            "-",
+            "--format",
+            "tsv",
+            "--html-dir",
+            "x",
+        ],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--html-dir needs --format jsonl"));
 }
