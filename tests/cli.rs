@@ -29,6 +29,21 @@ fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
+/// `slant batch --input - --output - ARGS…` fed `input` on standard input.
+fn batch_stdio(args: &[&str], input: &[u8]) -> Output {
+    let mut all = vec!["batch", "--input", "-", "--output", "-"];
+    all.extend_from_slice(args);
+    slant(&all, Some(input))
+}
+
+/// The JSONL rows a run printed.
+fn jsonl_rows(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("slant-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -318,23 +333,9 @@ fn batch_passes_input_fields_through_and_bounds_line_length() {
     let input = format!(
         "{{\"id\":\"a\",\"outlet\":\"Daily X\",\"date\":\"2026-11-24\",\"score\":7,\"text\":\"A shameful betrayal.\"}}\n{long}\n{{\"id\":\"b\",\"text\":\"The vote is on Monday.\"}}\n"
     );
-    let o = slant(
-        &[
-            "batch",
-            "--input",
-            "-",
-            "--output",
-            "-",
-            "--max-bytes",
-            "1000",
-        ],
-        Some(input.as_bytes()),
-    );
+    let o = batch_stdio(&["--max-bytes", "1000"], input.as_bytes());
     assert!(o.status.success(), "{}", stderr(&o));
-    let rows: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = jsonl_rows(&o);
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["id"], "a");
     assert_eq!(rows[0]["outlet"], "Daily X");
@@ -363,19 +364,9 @@ fn batch_formats_and_summary() {
         "bad\n",
         "{\"id\":\"c\",\"outlet\":\"X\",\"text\":\"This corrupt, incompetent regime must go!\"}\n"
     );
-    let o = slant(
-        &[
-            "batch",
-            "--input",
-            "-",
-            "--output",
-            "-",
-            "--format",
-            "tsv",
-            "--summary",
-            "outlet",
-        ],
-        Some(input.as_bytes()),
+    let o = batch_stdio(
+        &["--format", "tsv", "--summary", "outlet"],
+        input.as_bytes(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -396,19 +387,7 @@ fn batch_formats_and_summary() {
     assert!(err.lines().any(|l| l.starts_with("X\t2\t")), "{err}");
     assert!(err.lines().any(|l| l.starts_with("Y\t1\t")), "{err}");
 
-    let o = slant(
-        &[
-            "batch",
-            "--input",
-            "-",
-            "--output",
-            "-",
-            "--format",
-            "semeval",
-            "--techniques",
-        ],
-        Some(input.as_bytes()),
-    );
+    let o = batch_stdio(&["--format", "semeval", "--techniques"], input.as_bytes());
     assert!(o.status.success());
     for line in stdout(&o).lines() {
         let f: Vec<&str> = line.split('\t').collect();
@@ -417,20 +396,7 @@ fn batch_formats_and_summary() {
         assert!(f[2].parse::<usize>().unwrap() < f[3].parse::<usize>().unwrap());
     }
 
-    let o = slant(
-        &[
-            "batch",
-            "--input",
-            "-",
-            "--output",
-            "-",
-            "--format",
-            "tsv",
-            "--html-dir",
-            "x",
-        ],
-        Some(input.as_bytes()),
-    );
+    let o = batch_stdio(&["--format", "tsv", "--html-dir", "x"], input.as_bytes());
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--html-dir needs --format jsonl"));
 }
