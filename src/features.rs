@@ -446,6 +446,7 @@ pub fn technique_features(
         emit2(sink, &mut buf, "first:", &f.norm, None);
         emit2(sink, &mut buf, "last:", &l.norm, None);
     }
+    span_char_ngrams(span, sink, &mut buf);
     let len = match span.len() {
         0..=1 => "1",
         2 => "2",
@@ -476,6 +477,32 @@ pub fn technique_features(
         _ => "3+",
     };
     emit2(sink, &mut buf, "rep:", rep, None);
+}
+
+/// Character 3-, 4- and 5-grams (`c:`) of the span's normalised tokens joined by single spaces.
+/// They let the technique head share evidence between inflections and rare words ("demonize",
+/// "demonizing"), which word features cannot: on the TC hold-out they lift micro-F1 by ~3–5
+/// points (docs/EVALUATION.md).
+fn span_char_ngrams(span: &[Token], sink: &mut impl Sink, buf: &mut String) {
+    let mut joined = String::new();
+    for (i, t) in span.iter().enumerate() {
+        if i > 0 {
+            joined.push(' ');
+        }
+        joined.push_str(&t.norm);
+    }
+    // Byte offset of every character, plus the end.
+    let bounds: Vec<usize> = joined
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(joined.len()))
+        .collect();
+    let n_chars = bounds.len() - 1;
+    for n in 3..=5 {
+        for i in 0..n_chars.saturating_sub(n - 1) {
+            emit2(sink, buf, "c:", &joined[bounds[i]..bounds[i + n]], None);
+        }
+    }
 }
 
 /// Counts how often a token sequence's normalised words occur in a document (for Repetition).
@@ -721,6 +748,33 @@ mod tests {
             }
         }
         assert_eq!(counter.count(&toks("zzz qqq")), 1);
+    }
+
+    #[test]
+    fn technique_char_ngrams_cross_words_and_respect_chars() {
+        let mut it = Interner::new();
+        let lex = Lexicon::new();
+        let t = toks("Zoë lies");
+        technique_features(&t, 0..t.len(), &lex, 1, &mut it);
+        it.take_row();
+        let (index, _, _) = it.select(1, usize::MAX);
+        let grams: Vec<&str> = index
+            .names()
+            .into_iter()
+            .filter_map(|n| n.strip_prefix("c:"))
+            .collect();
+        // "zoë lies": 8 characters → 6 trigrams, 5 four-grams, 4 five-grams.
+        assert_eq!(grams.len(), 15, "{grams:?}");
+        for g in ["zoë", "oë l", "zoë l", "lies", "ë li"] {
+            assert!(grams.contains(&g), "{g} missing from {grams:?}");
+        }
+        // A span shorter than three characters has none.
+        let short = toks("ok");
+        let mut it = Interner::new();
+        technique_features(&short, 0..1, &lex, 1, &mut it);
+        it.take_row();
+        let (index, _, _) = it.select(1, usize::MAX);
+        assert!(index.names().iter().all(|n| !n.starts_with("c:")));
     }
 
     #[test]
