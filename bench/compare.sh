@@ -163,14 +163,15 @@ for r in $(seq 1 "$runs"); do
   for t in "${tools[@]}"; do
     command_of "$t"
     rm -f "$tmp/out.$t.jsonl"
-    /usr/bin/time -f '%e %M' -o "$tmp/time.txt" "${cmd[@]}" 2> "$tmp/stderr.$t" \
+    /usr/bin/time -f '%e %M %U %S' -o "$tmp/time.txt" "${cmd[@]}" 2> "$tmp/stderr.$t" \
       || { cat "$tmp/stderr.$t" >&2; die "$t failed (run $r)"; }
     out_rows=$(wc -l < "$tmp/out.$t.jsonl")
     [ "$out_rows" = "$rows" ] || die "$t wrote $out_rows lines for $rows input rows"
-    read -r wall kb < "$tmp/time.txt"
+    read -r wall kb user sys < "$tmp/time.txt"
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
     predict_s=$(grep -o '"predict_s": [0-9.]*' "$tmp/stderr.$t" | awk '{print $2}' || true)
-    printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$wall" "$kb" "${predict_s:--}" >> "$tmp/timings.tsv"
-    echo "run $r  $t  ${wall}s  $((kb / 1024)) MB" >&2
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$wall" "$kb" "${predict_s:--}" "$cpu" >> "$tmp/timings.tsv"
+    echo "run $r  $t  ${wall}s wall  ${cpu}s CPU  $((kb / 1024)) MB" >&2
   done
 done
 
@@ -178,9 +179,10 @@ done
 "$py" - "$tmp/timings.tsv" "$bytes" "$rows" "$runs" "$jobs" <<'PY'
 import statistics, sys
 path, nbytes, rows, runs, jobs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-walls, rss, pred = {}, {}, {}
+walls, rss, pred, cpu = {}, {}, {}, {}
 for line in open(path):
-    tool, _run, wall, kb, p = line.rstrip("\n").split("\t")
+    tool, _run, wall, kb, p, c = line.rstrip("\n").split("\t")
+    cpu.setdefault(tool, []).append(float(c))
     walls.setdefault(tool, []).append(float(wall))
     rss.setdefault(tool, []).append(int(kb) / 1024)
     if p != "-":
@@ -189,15 +191,18 @@ mb = nbytes / 1e6
 med = {t: statistics.median(v) for t, v in walls.items()}
 speed = {t: mb / max(w, 1e-9) for t, w in med.items()}
 peak = {t: max(v) for t, v in rss.items()}
-print(f"\ninput: {rows} rows, {mb:.2f} MB; median of {runs} runs; whole-process wall time and peak RSS (/usr/bin/time)\n")
-print("| tool | median wall s | MB/s | peak RSS MB | MB/s of the predict loop only |")
-print("|---|---:|---:|---:|---:|")
+print(f"\ninput: {rows} rows, {mb:.2f} MB; median of {runs} runs; whole process under /usr/bin/time"
+      " (wall, user+sys CPU, peak RSS)\n")
+print("| tool | median wall s | MB/s | median CPU s | MB per CPU s | peak RSS MB | MB/s of the predict loop only |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 for t in walls:
     loop = f"{mb / statistics.median(pred[t]):.2f}" if t in pred else "(same)"
-    print(f"| {t} | {med[t]:.2f} | {speed[t]:.2f} | {peak[t]:.0f} | {loop} |")
-print("\n| ratio (slant / scikit-learn) | throughput | peak RSS |")
-print("|---|---:|---:|")
+    c = statistics.median(cpu[t])
+    print(f"| {t} | {med[t]:.2f} | {speed[t]:.2f} | {c:.2f} | {mb / max(c, 1e-9):.2f} | {peak[t]:.0f} | {loop} |")
+eff = {t: mb / max(statistics.median(v), 1e-9) for t, v in cpu.items()}
+print("\n| ratio (slant / scikit-learn) | throughput (wall) | MB per CPU s | peak RSS |")
+print("|---|---:|---:|---:|")
 for s in [t for t in walls if t.startswith("slant")]:
     for k in [t for t in walls if t.startswith("sklearn")]:
-        print(f"| {s} / {k} | {speed[s] / speed[k]:.2f}× | {peak[s] / peak[k]:.2f}× |")
+        print(f"| {s} / {k} | {speed[s] / speed[k]:.2f}× | {eff[s] / eff[k]:.2f}× | {peak[s] / peak[k]:.2f}× |")
 PY
