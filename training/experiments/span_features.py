@@ -110,6 +110,9 @@ fh=FeatureHasher(2**22,input_type='string',alternate_sign=False)
 A=fh.transform(Xt); Ad=fh.transform(Xd)
 df=np.asarray((A>0).sum(0)).ravel(); keep=np.where(df>=3)[0]
 A=A[:,keep]; Ad=Ad[:,keep]
+if "k8" in O:
+    from sklearn.feature_selection import chi2, SelectKBest
+    s_=SelectKBest(chi2,k=8000).fit(A,Yt); A=s_.transform(A); Ad=s_.transform(Ad); keep=keep[:8000]
 C=float(sys.argv[2]) if len(sys.argv)>2 else 0.5
 clf=LogisticRegression(C=C,max_iter=3000).fit(A,Yt)
 p=clf.predict_proba(Ad)[:,1]
