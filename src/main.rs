@@ -20,7 +20,8 @@ use std::process::ExitCode;
   cat article.txt | slant analyze - --format semeval --id 111 --techniques
   slant batch --input articles.jsonl --output scored.jsonl --jobs 2
   slant train --config training/default.toml --out models/default.slant
-  slant eval --data ../shared/datasets"
+  slant eval --data ../shared/datasets
+  slant model info models/default.slant"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -172,8 +173,27 @@ enum Command {
         #[arg(long)]
         min_biased_word_top1: Option<f64>,
     },
-    /// Print a model's card (name, version, data, metrics, configuration).
+    /// Model files.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
+    /// Old name of `slant model info`.
+    #[command(hide = true)]
     ModelInfo {
+        /// A model file (default: the embedded model).
+        path: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Print a model's card (name, version, data, metrics, features, configuration); a file that
+    /// is not a valid slant model is an error.
+    #[command(
+        after_help = "Examples:\n  slant model info                       # the embedded model\n  slant model info models/default.slant"
+    )]
+    Info {
         /// A model file (default: the embedded model).
         path: Option<PathBuf>,
     },
@@ -611,33 +631,56 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         }
-        Command::ModelInfo { path } => {
+        Command::Model {
+            command: ModelCommand::Info { path },
+        }
+        | Command::ModelInfo { path } => {
             let model = load_model(path.as_deref())?;
-            let c = &model.card;
-            let mut o = format!("name     {}\nversion  {}\ntrained on:\n", c.name, c.version);
-            for t in &c.trained_on {
-                o.push_str(&format!("  - {t}\n"));
-            }
-            o.push_str("metrics:\n");
-            for (k, v) in &c.metrics {
-                o.push_str(&format!("  {k:<28} {v:.4}\n"));
-            }
-            o.push_str(&format!(
-                "features: sentence {}, span {}, technique {}; lexicon words {} in lists {:?}\n",
-                model.sentence.vectorizer.index.len(),
-                model.span.index.len(),
-                model.technique.index.len(),
-                model.lexicon.len(),
-                model.lexicon.names()
-            ));
-            o.push_str(&format!(
-                "decoding: {:?}\nconfiguration:\n{}",
-                model.span.decode, c.config
-            ));
-            write_stdout(&o)?;
+            let (source, bytes) = match &path {
+                Some(p) => (
+                    p.display().to_string(),
+                    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+                ),
+                None => (
+                    "embedded".to_string(),
+                    slant::model_file::embedded_bytes().len() as u64,
+                ),
+            };
+            write_stdout(&model_card(&model, &source, bytes))?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The `slant model info` text: the file, then the model card and the model's shape.
+fn model_card(model: &Model, source: &str, bytes: u64) -> String {
+    let c = &model.card;
+    let mut o = format!(
+        "file     {source} ({bytes} bytes, format version {})\nname     {}\nversion  {}\ntrained on:\n",
+        slant::model_file::FORMAT_VERSION,
+        c.name,
+        c.version
+    );
+    for t in &c.trained_on {
+        o.push_str(&format!("  - {t}\n"));
+    }
+    o.push_str("metrics:\n");
+    for (k, v) in &c.metrics {
+        o.push_str(&format!("  {k:<28} {v:.4}\n"));
+    }
+    o.push_str(&format!(
+        "features: sentence {}, span {}, technique {}; lexicon words {} in lists {:?}\n",
+        model.sentence.vectorizer.index.len(),
+        model.span.index.len(),
+        model.technique.index.len(),
+        model.lexicon.len(),
+        model.lexicon.names()
+    ));
+    o.push_str(&format!(
+        "decoding: {:?}\nconfiguration:\n{}",
+        model.span.decode, c.config
+    ));
+    o
 }
 
 fn to_format(f: FormatArg) -> Format {

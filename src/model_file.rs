@@ -121,6 +121,11 @@ pub fn save(model: &Model, path: &Path) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
+/// The bytes of the embedded default model file (what [`embedded`] decodes).
+pub fn embedded_bytes() -> &'static [u8] {
+    EMBEDDED
+}
+
 /// The default model embedded in the binary.
 pub fn embedded() -> Result<Model> {
     from_bytes(EMBEDDED)
