@@ -835,7 +835,7 @@ impl Stop {
 
 /// Runs a batch into `OUTPUT.partial` (see `slant batch --help`): created afresh, or with
 /// `resume` cut to its whole rows and appended to after the library has checked them against the
-/// input. A fresh run that fails removes its checkpoint; a resumed one keeps it.
+/// input. A run that fails keeps its checkpoint when it holds a whole row, else removes it.
 fn checkpointed(
     analyzer: &Analyzer,
     reader: impl BufRead,
@@ -870,11 +870,22 @@ fn checkpointed(
             resume: None,
         };
         let w = std::io::BufWriter::new(f);
-        let res = slant::batch::run_with(analyzer, reader, w, options, control, progress);
-        if res.is_err() {
-            let _ = std::fs::remove_file(&partial);
-        }
-        return Ok(res?);
+        return match slant::batch::run_with(analyzer, reader, w, options, control, progress) {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                // Keep whole rows for --resume (a full disk, a read error); nothing else.
+                let kept = std::fs::File::open(&partial)
+                    .and_then(|mut f| slant::batch::complete_len(&mut f))
+                    .unwrap_or(0);
+                if kept == 0 {
+                    let _ = std::fs::remove_file(&partial);
+                    return Err(e.into());
+                }
+                Err(anyhow::Error::new(e).context(format!(
+                    "{name} keeps the rows written so far, --resume continues"
+                )))
+            }
+        };
     };
     let len = f
         .metadata()
