@@ -37,6 +37,7 @@ pub mod corpus;
 pub mod error;
 pub mod eval;
 pub mod features;
+pub mod hashing;
 pub mod lexicon;
 pub mod model;
 pub mod model_file;
