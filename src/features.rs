@@ -475,7 +475,7 @@ pub fn binary_unit_row(cols: impl Iterator<Item = u32>) -> SparseRow {
 }
 
 /// Constant pieces of feature names.
-mod p {
+pub(crate) mod pieces {
     use crate::hashing::Piece;
     macro_rules! pieces {
         ($($id:ident = $text:expr;)*) => { $(pub const $id: Piece<'static> = Piece::new($text);)* };
@@ -494,6 +494,8 @@ mod p {
         Piece::new("5"), Piece::new("6"), Piece::new("7"), Piece::new("8"), Piece::new("9"),
     ];
 }
+
+use pieces as p;
 
 /// Lexicon list bits of each token (see [`Lexicon::bits`]), written into `out`.
 pub fn lexicon_bits(tokens: &[Token], lexicon: &Lexicon, out: &mut Vec<u32>) {
@@ -557,6 +559,11 @@ impl SentenceContext {
     /// Recomputes everything but the sentence probability for `tokens`, reusing the buffers.
     pub fn reset(&mut self, tokens: &[Token], lexicon: &Lexicon) {
         lexicon_bits(tokens, lexicon, &mut self.lex);
+        self.reset_context(tokens);
+    }
+
+    /// Recomputes quotation and density from `tokens` and the lexicon bits already in `lex`.
+    pub fn reset_context(&mut self, tokens: &[Token]) {
         self.quoted.clear();
         let mut inside = false;
         for t in tokens {
@@ -589,7 +596,7 @@ fn bucket(p: f32, n: usize) -> usize {
 
 /// The piece of a token's last three characters (its suffix feature), when it has more than four.
 #[inline]
-fn suffix(norm: &str) -> Option<&str> {
+pub(crate) fn suffix(norm: &str) -> Option<&str> {
     if norm.is_ascii() {
         return (norm.len() > 4).then(|| &norm[norm.len() - 3..]);
     }
@@ -722,7 +729,8 @@ pub fn technique_features(
 /// `i + L + 1` (a repeat directly adjacent to the previous one is not counted; this is the rule
 /// the shipped model was trained with). Windows are compared by a 64-bit rolling hash of word
 /// ids, computed once per distinct sequence length, so a document costs O(words) per length
-/// rather than O(words) per span.
+/// rather than O(words) per span. A sequence whose rarest word occurs rarely (≤ 512 / length times) is counted
+/// directly instead, by comparing the windows at that word's occurrences (same rule, exact).
 #[derive(Debug, Default)]
 pub struct RepeatCounter {
     ids: HashMap<String, u32>,
@@ -732,6 +740,8 @@ pub struct RepeatCounter {
     word_counts: Vec<usize>,
     /// Per sequence length: window hash → (count, start of the last counted window).
     windows: std::cell::RefCell<HashMap<usize, WindowCounts>>,
+    /// Positions in `seq` of each word id, grouped by id (`occurrences.1[occurrences.0[id]..]`).
+    occurrences: std::cell::OnceCell<(Vec<u32>, Vec<u32>)>,
 }
 
 /// Window hash → (occurrences counted, start of the last counted window).
@@ -763,7 +773,51 @@ impl RepeatCounter {
             seq,
             word_counts,
             windows: Default::default(),
+            occurrences: Default::default(),
         }
+    }
+
+    /// Start of each id's group in the positions list, and the positions grouped by id.
+    fn occurrences(&self) -> &(Vec<u32>, Vec<u32>) {
+        self.occurrences.get_or_init(|| {
+            let mut starts = Vec::with_capacity(self.word_counts.len() + 1);
+            let mut total = 0u32;
+            for &c in &self.word_counts {
+                starts.push(total);
+                total += c as u32;
+            }
+            starts.push(total);
+            let mut fill = starts.clone();
+            let mut positions = vec![0u32; total as usize];
+            for (i, &id) in self.seq.iter().enumerate() {
+                positions[fill[id as usize] as usize] = i as u32;
+                fill[id as usize] += 1;
+            }
+            (starts, positions)
+        })
+    }
+
+    /// Non-overlapping occurrences of `words` (at least two), found by comparing the windows
+    /// aligned on the occurrences of its rarest word (`k`-th of the sequence).
+    fn count_direct(&self, words: &[u32], k: usize) -> usize {
+        let (starts, positions) = self.occurrences();
+        let id = words[k] as usize;
+        let len = words.len();
+        let mut count = 0;
+        let mut last: Option<usize> = None;
+        for &p in &positions[starts[id] as usize..starts[id + 1] as usize] {
+            let Some(i) = (p as usize).checked_sub(k) else {
+                continue;
+            };
+            if i + len > self.seq.len() || self.seq[i..i + len] != *words {
+                continue;
+            }
+            if last.is_none_or(|l| i > l + len) {
+                count += 1;
+                last = Some(i);
+            }
+        }
+        count
     }
 
     fn window_hash(ids: impl Iterator<Item = u32>) -> u64 {
@@ -798,6 +852,22 @@ impl RepeatCounter {
         out
     }
 
+    /// Indexes a document given as the word ids of its non-punctuation tokens (ids below
+    /// `n_ids`; equal ids for equal normalised forms). Count spans with [`RepeatCounter::count_ids`].
+    pub fn from_ids(seq: Vec<u32>, n_ids: usize) -> Self {
+        let mut word_counts = vec![0usize; n_ids];
+        for &id in &seq {
+            word_counts[id as usize] += 1;
+        }
+        RepeatCounter {
+            ids: HashMap::default(),
+            seq,
+            word_counts,
+            windows: Default::default(),
+            occurrences: Default::default(),
+        }
+    }
+
     /// Occurrences of the span's word sequence in the document (at least 1).
     pub fn count(&self, span: &[Token]) -> usize {
         let mut words = Vec::new();
@@ -807,10 +877,29 @@ impl RepeatCounter {
                 None => return 1,
             }
         }
+        self.count_ids(&words)
+    }
+
+    /// Occurrences of a word-id sequence (ids as given to [`RepeatCounter::from_ids`]; at least 1).
+    pub fn count_ids(&self, words: &[u32]) -> usize {
+        if words.iter().any(|&id| id as usize >= self.word_counts.len()) {
+            return 1;
+        }
         match words.len() {
             0 => 1,
             1 => self.word_counts[words[0] as usize].max(1),
             len => {
+                let (k, rarest) = words
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &id)| (k, self.word_counts[id as usize]))
+                    .min_by_key(|x| x.1)
+                    .unwrap_or((0, 0));
+                // Direct counting costs rarest × len per span; the per-length index costs O(words)
+                // once per length. Cap the former so a repetitive document stays linear.
+                if rarest.saturating_mul(len) <= 512 {
+                    return self.count_direct(words, k).max(1);
+                }
                 let key = Self::window_hash(words.iter().copied());
                 let mut cache = self.windows.borrow_mut();
                 let windows = cache.entry(len).or_insert_with(|| self.index_length(len));

@@ -152,6 +152,16 @@ impl Lexicon {
         self.words.get(token.norm.as_str()).copied().unwrap_or(0)
     }
 
+    /// The bit set of the lists a normalised word belongs to.
+    pub fn bits_of_str(&self, word: &str) -> u32 {
+        self.words.get(word).copied().unwrap_or(0)
+    }
+
+    /// All listed words (any order).
+    pub fn words(&self) -> Vec<&str> {
+        self.words.keys().map(String::as_str).collect()
+    }
+
     /// The names of the lists in `bits`, in bit order, as feature-name pieces.
     #[inline]
     pub fn tag_pieces(&self, bits: u32) -> impl Iterator<Item = crate::hashing::Piece<'_>> + '_ {

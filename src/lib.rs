@@ -33,6 +33,7 @@
 
 pub mod analyze;
 pub mod batch;
+pub mod compiled;
 pub mod corpus;
 pub mod error;
 pub mod eval;

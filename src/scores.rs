@@ -149,3 +149,108 @@ pub fn best_technique(
         None => (String::new(), 0.0),
     }
 }
+
+/// Reusable buffers of the analysis fast path (one per document being analysed).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// Tokens of the current sentence.
+    pub tokens: Vec<Token>,
+    infos: Vec<crate::compiled::WordInfo>,
+    cols: Vec<u32>,
+    counts: Vec<(u32, f32)>,
+    ctx: SentenceContext,
+    terms: Vec<f32>,
+    /// Span-head probability of each token of the current sentence.
+    pub probs: Vec<f32>,
+    /// Per token: the summed weight of its own-word features (what [`evidence`] computes).
+    pub own: Vec<f32>,
+}
+
+/// Scores the sentence `range` of `text` like [`score_sentence`] (same logit and probabilities,
+/// bit for bit) through the precomputed lookups of `heads`, leaving tokens, token probabilities
+/// and per-token evidence weights in `scratch`. Returns the calibrated logit and probability.
+pub(crate) fn score_sentence_fast(
+    model: &Model,
+    heads: &crate::compiled::CompiledHeads,
+    text: &str,
+    range: Range<usize>,
+    scratch: &mut Scratch,
+) -> Result<(f32, f32)> {
+    let s = scratch;
+    s.tokens.clear();
+    crate::tokens::tokenize_into(text, range, &mut s.tokens)?;
+    heads.infos(&s.tokens, &mut s.infos);
+    // Sentence head: the TF-IDF row of `Vectorizer::transform`.
+    s.cols.clear();
+    heads.sentence_columns(model, &s.tokens, &s.infos, &mut s.cols);
+    s.cols.sort_unstable();
+    s.counts.clear();
+    for &c in &s.cols {
+        match s.counts.last_mut() {
+            Some(l) if l.0 == c => l.1 += 1.0,
+            _ => s.counts.push((c, 1.0)),
+        }
+    }
+    let row = model.sentence.vectorizer.weight(&s.counts);
+    let c = model.sentence.calibration;
+    let logit = c.a * model.sentence.head.logit(&row) + c.b;
+    let prob = sigmoid(logit);
+    // Span head.
+    s.ctx.lex.clear();
+    s.ctx.lex.extend(s.infos.iter().map(|i| i.lex));
+    s.ctx.reset_context(&s.tokens);
+    s.ctx.sentence_prob = prob;
+    s.probs.clear();
+    s.own.clear();
+    let head = &model.span.head;
+    for i in 0..s.tokens.len() {
+        s.terms.clear();
+        let mut own = 0.0f32;
+        let terms = &mut s.terms;
+        heads.span_features(model, &s.tokens, &s.infos, i, &s.ctx, |c, anchor| {
+            let w = head.weight(c) * 1.0;
+            terms.push(w);
+            if anchor == Some(0) {
+                own += w;
+            }
+        });
+        let z = head.bias + s.terms.iter().sum::<f32>();
+        s.probs.push(sigmoid(z));
+        s.own.push(own);
+    }
+    Ok((logit, prob))
+}
+
+/// [`technique_probabilities`] with the span's repeat count already known.
+pub(crate) fn technique_probabilities_n(
+    model: &Model,
+    tokens: &[Token],
+    range: Range<usize>,
+    repeats: usize,
+) -> Vec<f32> {
+    if range.start >= range.end || range.end > tokens.len() {
+        return Vec::new();
+    }
+    let head = &model.technique;
+    let mut look = Lookup::new(&head.index);
+    technique_features(tokens, range, &model.lexicon, repeats, &mut look);
+    let row = binary_unit_row(look.found.iter().map(|x| x.0));
+    head.head.probabilities(&row)
+}
+
+/// The most likely technique and its probability from the head's probabilities.
+pub(crate) fn best_of(model: &Model, probs: &[f32]) -> (String, f32) {
+    match probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) {
+        Some((i, p)) => (
+            model
+                .technique
+                .head
+                .classes
+                .get(i)
+                .cloned()
+                .unwrap_or_default(),
+            *p,
+        ),
+        None => (String::new(), 0.0),
+    }
+}
