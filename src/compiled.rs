@@ -105,23 +105,6 @@ fn col(index: &FeatureIndex, name: Name<'_>) -> u32 {
     index.find(&name).unwrap_or(NONE)
 }
 
-/// Words (as written in feature names) of the names of `index` that start with `prefix`:
-/// the rest of the name (`two == false`) or its two sides around the first space.
-fn words_after<'a>(names: &[&'a str], prefix: &str, two: bool, out: &mut Vec<(&'a str, u16)>, bits: (u16, u16)) {
-    for n in names {
-        if let Some(rest) = n.strip_prefix(prefix) {
-            if two {
-                if let Some((a, b)) = rest.split_once(' ') {
-                    out.push((a, bits.0));
-                    out.push((b, bits.1));
-                }
-            } else {
-                out.push((rest, 0));
-            }
-        }
-    }
-}
-
 impl CompiledHeads {
     /// Builds the lookups of `model`'s sentence and span heads.
     pub fn new(model: &Model) -> Self {
@@ -129,25 +112,6 @@ impl CompiledHeads {
         let span = &model.span.index;
         let sent = &model.sentence.vectorizer.index;
         let lexicon = &model.lexicon;
-        let span_names = span.names();
-        let sent_names = sent.names();
-        // Candidate words and their bigram bits.
-        let mut cand: Vec<(&str, u16)> = Vec::new();
-        for prefix in ["w0:", "w-1:", "w+1:", "w-2:", "w+2:"] {
-            words_after(&span_names, prefix, false, &mut cand, (0, 0));
-        }
-        words_after(&span_names, "b-1:", true, &mut cand, (BM1_FIRST, BM1_SECOND));
-        words_after(&span_names, "b+1:", true, &mut cand, (BP1_FIRST, BP1_SECOND));
-        words_after(&span_names, "spw:", true, &mut cand, (0, 0));
-        words_after(&sent_names, "w:", false, &mut cand, (0, 0));
-        words_after(&sent_names, "b:", true, &mut cand, (B_FIRST, B_SECOND));
-        let lex_words = lexicon.words();
-        cand.extend(lex_words.iter().map(|w| (*w, 0)));
-        // Suffix features are looked up directly for unknown words; known words cache theirs.
-        let mut bits: std::collections::BTreeMap<&str, u16> = Default::default();
-        for (w, b) in cand {
-            *bits.entry(w).or_insert(0) |= b;
-        }
         let mut out = CompiledHeads {
             bias: col(span, Name::lit(p::BIAS)),
             quoted: col(span, Name::lit(p::QUOTED)),
@@ -177,53 +141,102 @@ impl CompiledHeads {
             }
             out.sent_lx[bit] = col(sent, Name::one(p::LX, tag));
         }
-        for (w, b) in bits {
-            let info = out.info_of(model, Piece::new(w), b);
-            let (h, _) = hash_bytes(w.as_bytes());
-            let k = out.infos.len() as u32;
-            out.infos.push(info);
-            out.word_bytes.extend_from_slice(w.as_bytes());
-            out.word_ends.push(out.word_bytes.len() as u32);
-            match out.table.entry(h) {
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(k);
+        // Every word of a stored one-word or two-word name, with its columns and bigram bits,
+        // read off the names themselves (each name is parsed once).
+        out.table.reserve(span.len() + sent.len() / 2 + lexicon.len());
+        const SPAN_ONE: [&str; 5] = ["w0:", "w-1:", "w+1:", "w-2:", "w+2:"];
+        for (c, name) in span.columns() {
+            if let Some(k) = SPAN_ONE.iter().position(|p| name.starts_with(p)) {
+                out.entry(&name[SPAN_ONE[k].len()..]).span[k] = c;
+            } else if let Some(rest) = name.strip_prefix("b-1:") {
+                if let Some((a, b)) = rest.split_once(' ') {
+                    out.entry(a).bigram |= BM1_FIRST;
+                    out.entry(b).bigram |= BM1_SECOND;
                 }
-                // Keep the first word in the table; the others are searched in `collided`.
-                std::collections::hash_map::Entry::Occupied(_) => out.collided.push(k),
+            } else if let Some(rest) = name.strip_prefix("b+1:") {
+                if let Some((a, b)) = rest.split_once(' ') {
+                    out.entry(a).bigram |= BP1_FIRST;
+                    out.entry(b).bigram |= BP1_SECOND;
+                }
+            } else if let Some(rest) = name.strip_prefix("spw:") {
+                if let Some((d, w)) = rest.split_once(' ') {
+                    if let Some(d) = (d.len() == 1).then(|| d.as_bytes()[0].wrapping_sub(b'0')) {
+                        if d < 5 {
+                            out.entry(w).spw[d as usize] = c;
+                        }
+                    }
+                }
             }
         }
+        for (c, name) in sent.columns() {
+            if let Some(w) = name.strip_prefix("w:") {
+                out.entry(w).sent = c;
+            } else if let Some(rest) = name.strip_prefix("b:") {
+                if let Some((a, b)) = rest.split_once(' ') {
+                    out.entry(a).bigram |= B_FIRST;
+                    out.entry(b).bigram |= B_SECOND;
+                }
+            }
+        }
+        for w in lexicon.words() {
+            out.entry(w);
+        }
+        let mut suffixes = Vec::with_capacity(out.infos.len());
+        for k in 0..out.infos.len() as u32 {
+            let w = std::str::from_utf8(out.word(k)).unwrap_or_default();
+            let info = WordInfo {
+                lex: lexicon.bits_of_str(w),
+                suf: crate::features::suffix(w)
+                    .map_or(NONE, |s| col(span, Name::one(p::SUF, Piece::new(s)))),
+                ..out.infos[k as usize]
+            };
+            suffixes.push(info);
+        }
+        out.infos = suffixes;
         out.bos = out.info(p::BOS);
         out.eos = out.info(p::EOS);
         out
+    }
+
+    /// The info of word `w`, added (known, no column yet) when absent.
+    fn entry(&mut self, w: &str) -> &mut WordInfo {
+        let (h, _) = hash_bytes(w.as_bytes());
+        let found = match self.table.get(&h) {
+            Some(&k) if self.word(k) == w.as_bytes() => Some(k),
+            Some(_) => self
+                .collided
+                .iter()
+                .copied()
+                .find(|&j| self.word(j) == w.as_bytes()),
+            None => None,
+        };
+        let k = match found {
+            Some(k) => k,
+            None => {
+                let k = self.infos.len() as u32;
+                self.infos.push(WordInfo {
+                    known: true,
+                    ..UNKNOWN
+                });
+                self.word_bytes.extend_from_slice(w.as_bytes());
+                self.word_ends.push(self.word_bytes.len() as u32);
+                match self.table.entry(h) {
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(k);
+                    }
+                    // The first word keeps the table slot; later ones are searched in `collided`.
+                    std::collections::hash_map::Entry::Occupied(_) => self.collided.push(k),
+                }
+                k
+            }
+        };
+        &mut self.infos[k as usize]
     }
 
     fn word(&self, k: u32) -> &[u8] {
         let k = k as usize;
         let start = if k == 0 { 0 } else { self.word_ends[k - 1] as usize };
         &self.word_bytes[start..self.word_ends[k] as usize]
-    }
-
-    fn info_of(&self, model: &Model, w: Piece<'_>, bigram: u16) -> WordInfo {
-        use crate::features::pieces as p;
-        let span = &model.span.index;
-        let sent = &model.sentence.vectorizer.index;
-        let mut info = WordInfo {
-            bigram,
-            known: true,
-            lex: model.lexicon.bits_of_str(w.text),
-            ..UNKNOWN
-        };
-        for (k, p0) in [p::W0, p::WM1, p::WP1, p::WM2, p::WP2].into_iter().enumerate() {
-            info.span[k] = col(span, Name::one(p0, w));
-        }
-        if let Some(s) = crate::features::suffix(w.text) {
-            info.suf = col(span, Name::one(p::SUF, Piece::new(s)));
-        }
-        for b in 0..5 {
-            info.spw[b] = col(span, Name::two(p::SPW, p::DIGITS[b], w));
-        }
-        info.sent = col(sent, Name::one(p::W, w));
-        info
     }
 
     /// The info of a word given as a piece (with its hash).

@@ -160,8 +160,8 @@ const SHARED: u32 = 1 << 31;
 /// is exactly a lookup by string: a name that is not stored is never found, whatever the hash.
 /// Stored names that share a hash (never seen so far, but possible) are kept in a side list
 /// and all compared.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(from = "Vec<String>", into = "Vec<String>")]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(into = "Vec<String>")]
 pub struct FeatureIndex {
     /// All names, concatenated in column order.
     bytes: Vec<u8>,
@@ -178,6 +178,51 @@ pub struct FeatureIndex {
 impl From<Vec<String>> for FeatureIndex {
     fn from(names: Vec<String>) -> Self {
         FeatureIndex::from_names(names)
+    }
+}
+
+/// Deserialises the list of names straight into the index (no `String` per name): the same
+/// index as `FeatureIndex::from_names` of the list.
+impl<'de> Deserialize<'de> for FeatureIndex {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Names;
+        struct One<'a>(&'a mut FeatureIndex);
+        impl<'de> serde::de::DeserializeSeed<'de> for One<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        impl<'de> serde::de::Visitor<'de> for One<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a feature name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+                self.0.push(v);
+                Ok(())
+            }
+        }
+        impl<'de> serde::de::Visitor<'de> for Names {
+            type Value = FeatureIndex;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of feature names")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<FeatureIndex, A::Error> {
+                let mut index = FeatureIndex::default();
+                let n = seq.size_hint().unwrap_or(0).min(1 << 20);
+                index.ends.reserve(n);
+                index.bytes.reserve(n * 12);
+                index.table.reserve(n);
+                while seq.next_element_seed(One(&mut index))?.is_some() {}
+                index.shadowed.sort_unstable();
+                Ok(index)
+            }
+        }
+        d.deserialize_seq(Names)
     }
 }
 
@@ -199,13 +244,19 @@ impl FeatureIndex {
             shadowed: Vec::new(),
         };
         index.table.reserve(names.len());
-        for (col, name) in names.iter().enumerate() {
-            index.bytes.extend_from_slice(name.as_bytes());
-            index.ends.push(index.bytes.len() as u32);
-            index.insert(crate::hashing::hash_bytes(name.as_bytes()).0, col as u32);
+        for name in &names {
+            index.push(name);
         }
         index.shadowed.sort_unstable();
         index
+    }
+
+    /// Appends the next column.
+    fn push(&mut self, name: &str) {
+        let col = self.ends.len() as u32;
+        self.bytes.extend_from_slice(name.as_bytes());
+        self.ends.push(self.bytes.len() as u32);
+        self.insert(crate::hashing::hash_bytes(name.as_bytes()).0, col);
     }
 
     fn insert(&mut self, hash: u64, col: u32) {
@@ -277,6 +328,13 @@ impl FeatureIndex {
     /// True when the index has no column.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// (column, name) of every column, in column order.
+    pub fn columns(&self) -> impl Iterator<Item = (u32, &str)> + '_ {
+        (0..self.ends.len() as u32)
+            .filter(|c| self.shadowed.is_empty() || self.shadowed.binary_search(c).is_err())
+            .map(|c| (c, std::str::from_utf8(self.name(c)).unwrap_or_default()))
     }
 
     /// Names in column order.
