@@ -84,7 +84,7 @@ impl<'m> Analyzer<'m> {
     /// words around a span, repeats of its words) is kept as one word id and shape per token.
     pub fn analyze(&self, text: &str) -> Result<Report> {
         let model = self.model;
-        let offsets = CharOffsets::new(text);
+        let offsets = CharOffsets::bytes_to_chars_only(text);
         let cp = |b: usize| offsets.char_of_byte(text, b);
         let mut scratch = Scratch::default();
         let mut doc = DocWords::default();

@@ -246,6 +246,9 @@ fn fold_ascii(b: u8) -> u8 {
 }
 
 fn shape(s: &str) -> &'static str {
+    if s.is_ascii() {
+        return shape_ascii(s.as_bytes());
+    }
     let mut chars = s.chars();
     let first = match chars.next() {
         Some(c) => c,
@@ -271,6 +274,38 @@ fn shape(s: &str) -> &'static str {
     if all_upper && letters > 1 {
         "X"
     } else if first.is_uppercase() {
+        "Xx"
+    } else {
+        "x"
+    }
+}
+
+/// [`shape`] of an ASCII token (for ASCII, `char::is_alphabetic`, `is_alphanumeric` and
+/// `is_uppercase` are their `is_ascii_*` forms).
+fn shape_ascii(b: &[u8]) -> &'static str {
+    let Some(&first) = b.first() else {
+        return "o";
+    };
+    if b.len() == 1 && (first.is_ascii_punctuation() || !first.is_ascii_alphanumeric()) {
+        return "p";
+    }
+    let mut numeric = true;
+    let mut letters = 0usize;
+    let mut all_upper = true;
+    for &c in b {
+        numeric &= c.is_ascii_digit() || c == b'.' || c == b',';
+        if c.is_ascii_alphabetic() {
+            letters += 1;
+            all_upper &= c.is_ascii_uppercase();
+        }
+    }
+    if numeric {
+        "0"
+    } else if letters == 0 {
+        "o"
+    } else if all_upper && letters > 1 {
+        "X"
+    } else if first.is_ascii_uppercase() {
         "Xx"
     } else {
         "x"
@@ -305,6 +340,57 @@ mod tests {
             norms,
             vec!["in", "0000", "prices", "rose", "0", ".", "0", "%"]
         );
+    }
+
+    #[test]
+    fn ascii_shape_equals_the_general_rule() {
+        // Every ASCII token of up to three characters from a representative alphabet.
+        let alphabet = b"aZ0.,!-' x";
+        let mut words = vec![String::new()];
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for w in &words {
+                for &c in alphabet {
+                    let mut w = w.clone();
+                    w.push(c as char);
+                    next.push(w);
+                }
+            }
+            words.extend(next);
+        }
+        for b in 0u8..128 {
+            words.push((b as char).to_string());
+        }
+        for w in words {
+            let general = {
+                // The rule for any text, forced past the ASCII fast path.
+                let mut chars = w.chars();
+                match chars.next() {
+                    None => "o",
+                    Some(first) => {
+                        if chars.next().is_none()
+                            && (first.is_ascii_punctuation() || !first.is_alphanumeric())
+                        {
+                            "p"
+                        } else if w.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+                            "0"
+                        } else {
+                            let letters: Vec<char> = w.chars().filter(|c| c.is_alphabetic()).collect();
+                            if letters.is_empty() {
+                                "o"
+                            } else if letters.iter().all(|c| c.is_uppercase()) && letters.len() > 1 {
+                                "X"
+                            } else if first.is_uppercase() {
+                                "Xx"
+                            } else {
+                                "x"
+                            }
+                        }
+                    }
+                }
+            };
+            assert_eq!(shape_ascii(w.as_bytes()), general, "{w:?}");
+        }
     }
 
     #[test]
