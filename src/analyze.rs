@@ -275,7 +275,10 @@ impl<'m> Analyzer<'m> {
 /// normalised form (equal forms, equal ids) and its shape.
 #[derive(Debug, Default)]
 struct DocWords {
-    ids: FxHashMap<CompactString, u32>,
+    /// Hash of a normalised form → its id (confirmed against `forms`; forms sharing a hash
+    /// fall back to `spill`).
+    ids: std::collections::HashMap<u64, u32, crate::hashing::PassThroughBuild>,
+    spill: FxHashMap<CompactString, u32>,
     /// Per id: a token with that normalised form (offsets unused).
     forms: Vec<Token>,
     /// Per token: id and shape.
@@ -289,11 +292,20 @@ impl DocWords {
 
     fn extend(&mut self, tokens: &[Token]) {
         for t in tokens {
-            let id = match self.ids.get(t.norm.as_str()) {
-                Some(&id) => id,
+            let id = match self.ids.get(&t.key.0) {
+                Some(&id) if self.forms[id as usize].norm == t.norm => id,
+                Some(_) => match self.spill.get(t.norm.as_str()) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.forms.len() as u32;
+                        self.spill.insert(t.norm.clone(), id);
+                        self.forms.push(t.clone());
+                        id
+                    }
+                },
                 None => {
                     let id = self.forms.len() as u32;
-                    self.ids.insert(t.norm.clone(), id);
+                    self.ids.insert(t.key.0, id);
                     self.forms.push(t.clone());
                     id
                 }

@@ -76,7 +76,8 @@ impl<'a> Piece<'a> {
     }
 }
 
-/// A hasher for keys that are already well mixed (see [`mix`]): passes the `u64` through.
+/// A hasher for `u64` keys that are polynomial hashes: spreads them with [`mix`] (a table
+/// indexes by the low bits, which alone are weak in a polynomial hash).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PassThrough(u64);
 
@@ -93,7 +94,7 @@ impl std::hash::Hasher for PassThrough {
     }
     #[inline]
     fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+        self.0 = mix(n);
     }
 }
 
