@@ -8,8 +8,8 @@ use crate::lexicon::is_function_word;
 use crate::model::Model;
 use crate::report::{Evidence, Label, ModelInfo, Report, SentenceReport, SpanReport};
 use crate::scores::{
-    best_of, score_sentence, score_sentence_fast, technique_probabilities_n, ScoredSentence,
-    Scratch,
+    best_of, score_sentence, score_sentence_fast, sentence_head_fast, span_head_fast,
+    technique_probabilities_n, ScoredSentence, Scratch,
 };
 use crate::sentences;
 use crate::spans::{decode, span_score, DecodeParams};
@@ -79,13 +79,13 @@ impl<'m> Analyzer<'m> {
     /// Analyses one document.
     ///
     /// Sentences are scored one at a time through the precomputed lookups of the heads (same
-    /// scores as [`Analyzer::score`], bit for bit); a sentence's tokens are dropped once its spans
-    /// and their evidence are known. What the technique head needs from the whole document (the
-    /// words around a span, repeats of its words) is kept as one word id and shape per token.
+    /// scores as [`Analyzer::analyze_reference`], bit for bit); a sentence's tokens are dropped
+    /// once its spans and their evidence are known. What the technique head needs from the whole
+    /// document (the words around a span, repeats of its words) is kept as one word id and shape
+    /// per token.
     pub fn analyze(&self, text: &str) -> Result<Report> {
         let model = self.model;
         let offsets = CharOffsets::bytes_to_chars_only(text);
-        let cp = |b: usize| offsets.char_of_byte(text, b);
         let mut scratch = Scratch::default();
         let mut doc = DocWords::default();
         let mut logits = Vec::new();
@@ -97,50 +97,13 @@ impl<'m> Analyzer<'m> {
             let (logit, prob) =
                 score_sentence_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
             logits.push(logit);
-            sentences.push(SentenceReport {
-                start: cp(r.start),
-                end: cp(r.end),
-                byte_start: r.start,
-                byte_end: r.end,
-                score: prob,
-            });
-            let tokens = &scratch.tokens;
+            sentences.push(sentence_report(&offsets, text, &r, prob));
             let first = doc.len();
-            doc.extend(tokens);
-            for sr in decode(tokens, &scratch.probs, prob, &self.decode) {
-                let (bs, be) = (tokens[sr.start].start, tokens[sr.end - 1].end);
-                let mut ev: Vec<Evidence> = sr
-                    .clone()
-                    .map(|j| (j, scratch.own[j]))
-                    .filter(|&(j, _)| !tokens[j].is_punct() && !is_function_word(&tokens[j].norm))
-                    .filter(|&(_, w)| w > 0.0)
-                    .map(|(j, w)| {
-                        let t = &tokens[j];
-                        Evidence {
-                            start: cp(t.start),
-                            end: cp(t.end),
-                            byte_start: t.start,
-                            byte_end: t.end,
-                            text: text[t.start..t.end].to_string(),
-                            weight: w,
-                        }
-                    })
-                    .collect();
-                ev.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.start.cmp(&b.start)));
-                ev.truncate(MAX_EVIDENCE);
-                spans.push(SpanReport {
-                    start: cp(bs),
-                    end: cp(be),
-                    byte_start: bs,
-                    byte_end: be,
-                    text: text[bs..be].to_string(),
-                    score: span_score(&scratch.probs, &sr),
-                    technique: String::new(),
-                    technique_score: 0.0,
-                    evidence: ev,
-                });
+            doc.extend(&scratch.tokens);
+            self.sentence_spans(text, &offsets, &scratch, prob, |span, sr| {
+                spans.push(span);
                 pending.push(first + sr.start..first + sr.end);
-            }
+            });
         }
         // Technique features see the whole document's tokens (context may cross sentences,
         // exactly as in training, where gold spans can).
@@ -148,15 +111,8 @@ impl<'m> Analyzer<'m> {
             let repeats = doc.repeat_counter();
             let mut buf = Vec::new();
             for (span, r) in spans.iter_mut().zip(pending) {
-                // The span and two tokens either side: all that technique features read.
-                let lo = r.start.saturating_sub(2);
-                let hi = (r.end + 2).min(doc.len());
-                doc.tokens(lo..hi, &mut buf);
-                let n = repeats.count_ids(&doc.word_ids(r.clone()));
-                let probs = technique_probabilities_n(model, &buf, r.start - lo..r.end - lo, n);
-                let (technique, technique_score) = best_of(model, &probs);
-                span.technique = technique;
-                span.technique_score = technique_score;
+                (span.technique, span.technique_score) =
+                    self.technique(&doc, &repeats, r, &mut buf);
             }
         }
         let score = model.document.probability(&logits);
@@ -165,11 +121,148 @@ impl<'m> Analyzer<'m> {
             label: Label::of(score),
             sentences,
             spans,
-            model: ModelInfo {
-                name: model.card.name.clone(),
-                version: model.card.version.clone(),
-            },
+            model: self.model_info(),
         })
+    }
+
+    /// Writes the JSON of [`Analyzer::analyze`]`(text)` (byte for byte what `serde_json` makes
+    /// of the [`Report`]) to `w` without holding the report: a first pass over the sentences
+    /// computes the sentence scores (the document score comes first in the JSON) and the
+    /// document's word ids, a second pass scores tokens and writes each span as it is decoded.
+    /// Memory is a few bytes per token and per sentence, whatever the size of the report.
+    pub fn write_json(&self, text: &str, w: &mut impl std::io::Write) -> Result<()> {
+        let model = self.model;
+        let io = |e: std::io::Error| crate::error::Error::io("<output>", e);
+        let json = |e: serde_json::Error| io(std::io::Error::other(e));
+        let offsets = CharOffsets::bytes_to_chars_only(text);
+        let mut scratch = Scratch::default();
+        let mut doc = DocWords::default();
+        let ranges = sentences::split(text);
+        let mut logits = Vec::with_capacity(ranges.len());
+        for r in &ranges {
+            let (logit, _) = sentence_head_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
+            logits.push(logit);
+            doc.extend(&scratch.tokens);
+        }
+        let score = model.document.probability(&logits);
+        w.write_all(b"{\"score\":").map_err(io)?;
+        serde_json::to_writer(&mut *w, &score).map_err(json)?;
+        w.write_all(b",\"label\":").map_err(io)?;
+        serde_json::to_writer(&mut *w, &Label::of(score)).map_err(json)?;
+        w.write_all(b",\"sentences\":[").map_err(io)?;
+        for (k, (r, &logit)) in ranges.iter().zip(&logits).enumerate() {
+            if k > 0 {
+                w.write_all(b",").map_err(io)?;
+            }
+            let s = sentence_report(&offsets, text, r, crate::model::sigmoid(logit));
+            serde_json::to_writer(&mut *w, &s).map_err(json)?;
+        }
+        w.write_all(b"],\"spans\":[").map_err(io)?;
+        let repeats = doc.repeat_counter();
+        let mut buf = Vec::new();
+        let mut first = 0;
+        let mut n = 0usize;
+        let mut failed = None;
+        for (r, &logit) in ranges.iter().zip(&logits) {
+            let prob = crate::model::sigmoid(logit);
+            sentence_head_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
+            span_head_fast(model, &self.heads, prob, &mut scratch);
+            self.sentence_spans(text, &offsets, &scratch, prob, |mut span, sr| {
+                if failed.is_some() {
+                    return;
+                }
+                let dr = first + sr.start..first + sr.end;
+                (span.technique, span.technique_score) =
+                    self.technique(&doc, &repeats, dr, &mut buf);
+                let res = if n > 0 { w.write_all(b",") } else { Ok(()) }.and_then(|_| {
+                    serde_json::to_writer(&mut *w, &span).map_err(std::io::Error::other)
+                });
+                if let Err(e) = res {
+                    failed = Some(e);
+                }
+                n += 1;
+            });
+            if let Some(e) = failed.take() {
+                return Err(io(e));
+            }
+            first += scratch.tokens.len();
+        }
+        w.write_all(b"],\"model\":").map_err(io)?;
+        serde_json::to_writer(&mut *w, &self.model_info()).map_err(json)?;
+        w.write_all(b"}").map_err(io)?;
+        Ok(())
+    }
+
+    fn model_info(&self) -> ModelInfo {
+        ModelInfo {
+            name: self.model.card.name.clone(),
+            version: self.model.card.version.clone(),
+        }
+    }
+
+    /// Decodes the spans of the sentence whose tokens and token scores are in `scratch` and
+    /// calls `f` with each span's report (technique not yet set) and its token range.
+    fn sentence_spans(
+        &self,
+        text: &str,
+        offsets: &CharOffsets,
+        scratch: &Scratch,
+        prob: f32,
+        mut f: impl FnMut(SpanReport, Range<usize>),
+    ) {
+        let cp = |b: usize| offsets.char_of_byte(text, b);
+        let tokens = &scratch.tokens;
+        for sr in decode(tokens, &scratch.probs, prob, &self.decode) {
+            let (bs, be) = (tokens[sr.start].start, tokens[sr.end - 1].end);
+            let mut ev: Vec<Evidence> = sr
+                .clone()
+                .map(|j| (j, scratch.own[j]))
+                .filter(|&(j, _)| !tokens[j].is_punct() && !is_function_word(&tokens[j].norm))
+                .filter(|&(_, w)| w > 0.0)
+                .map(|(j, w)| {
+                    let t = &tokens[j];
+                    Evidence {
+                        start: cp(t.start),
+                        end: cp(t.end),
+                        byte_start: t.start,
+                        byte_end: t.end,
+                        text: text[t.start..t.end].to_string(),
+                        weight: w,
+                    }
+                })
+                .collect();
+            ev.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.start.cmp(&b.start)));
+            ev.truncate(MAX_EVIDENCE);
+            let span = SpanReport {
+                start: cp(bs),
+                end: cp(be),
+                byte_start: bs,
+                byte_end: be,
+                text: text[bs..be].to_string(),
+                score: span_score(&scratch.probs, &sr),
+                technique: String::new(),
+                technique_score: 0.0,
+                evidence: ev,
+            };
+            f(span, sr);
+        }
+    }
+
+    /// The technique of the span at document tokens `r`.
+    fn technique(
+        &self,
+        doc: &DocWords,
+        repeats: &RepeatCounter,
+        r: Range<usize>,
+        buf: &mut Vec<Token>,
+    ) -> (String, f32) {
+        // The span and two tokens either side: all that technique features read.
+        let lo = r.start.saturating_sub(2);
+        let hi = (r.end + 2).min(doc.len());
+        doc.tokens(lo..hi, buf);
+        let n = repeats.count_ids(&doc.word_ids(r.clone()));
+        let probs = technique_probabilities_n(self.model, buf, r.start - lo..r.end - lo, n);
+        best_of(self.model, &probs)
     }
 
     /// Analyses one document the reference way: every sentence scored by the generic feature
@@ -271,6 +364,25 @@ impl<'m> Analyzer<'m> {
     }
 }
 
+fn sentence_report(
+    offsets: &CharOffsets,
+    text: &str,
+    r: &Range<usize>,
+    prob: f32,
+) -> SentenceReport {
+    SentenceReport {
+        start: offsets.char_of_byte(text, r.start),
+        end: offsets.char_of_byte(text, r.end),
+        byte_start: r.start,
+        byte_end: r.end,
+        score: prob,
+    }
+}
+
+/// Every value of `Token::shape`; `seq` stores an index into it.
+const SHAPES: [&str; 6] = ["p", "Xx", "X", "x", "0", "o"];
+const PUNCT: u8 = 0;
+
 /// The document's tokens as far as the technique head needs them: per token the id of its
 /// normalised form (equal forms, equal ids) and its shape.
 #[derive(Debug, Default)]
@@ -281,8 +393,8 @@ struct DocWords {
     spill: FxHashMap<CompactString, u32>,
     /// Per id: a token with that normalised form (offsets unused).
     forms: Vec<Token>,
-    /// Per token: id and shape.
-    seq: Vec<(u32, &'static str)>,
+    /// Per token: id and shape (index into `SHAPES`).
+    seq: Vec<(u32, u8)>,
 }
 
 impl DocWords {
@@ -310,7 +422,8 @@ impl DocWords {
                     id
                 }
             };
-            self.seq.push((id, t.shape));
+            let shape = SHAPES.iter().position(|s| *s == t.shape).unwrap_or(0) as u8;
+            self.seq.push((id, shape));
         }
     }
 
@@ -319,7 +432,7 @@ impl DocWords {
         out.clear();
         out.extend(self.seq[r].iter().map(|&(id, shape)| {
             let mut t = self.forms[id as usize].clone();
-            t.shape = shape;
+            t.shape = SHAPES[shape as usize];
             t
         }));
     }
@@ -328,13 +441,18 @@ impl DocWords {
     fn word_ids(&self, r: Range<usize>) -> Vec<u32> {
         self.seq[r]
             .iter()
-            .filter(|x| x.1 != "p")
+            .filter(|x| x.1 != PUNCT)
             .map(|x| x.0)
             .collect()
     }
 
     fn repeat_counter(&self) -> RepeatCounter {
-        let seq = self.seq.iter().filter(|x| x.1 != "p").map(|x| x.0).collect();
+        let seq = self
+            .seq
+            .iter()
+            .filter(|x| x.1 != PUNCT)
+            .map(|x| x.0)
+            .collect();
         RepeatCounter::from_ids(seq, self.forms.len())
     }
 }

@@ -143,7 +143,8 @@ impl CompiledHeads {
         }
         // Every word of a stored one-word or two-word name, with its columns and bigram bits,
         // read off the names themselves (each name is parsed once).
-        out.table.reserve(span.len() + sent.len() / 2 + lexicon.len());
+        out.table
+            .reserve(span.len() + sent.len() / 2 + lexicon.len());
         const SPAN_ONE: [&str; 5] = ["w0:", "w-1:", "w+1:", "w-2:", "w+2:"];
         for (c, name) in span.columns() {
             if let Some(k) = SPAN_ONE.iter().position(|p| name.starts_with(p)) {
@@ -235,7 +236,11 @@ impl CompiledHeads {
 
     fn word(&self, k: u32) -> &[u8] {
         let k = k as usize;
-        let start = if k == 0 { 0 } else { self.word_ends[k - 1] as usize };
+        let start = if k == 0 {
+            0
+        } else {
+            self.word_ends[k - 1] as usize
+        };
         &self.word_bytes[start..self.word_ends[k] as usize]
     }
 

@@ -548,8 +548,16 @@ pub(crate) mod pieces {
         R2 = "r2:"; REP = "rep:"; BOS = "<s>"; EOS = "</s>";
     }
     pub const DIGITS: [Piece<'static>; 10] = [
-        Piece::new("0"), Piece::new("1"), Piece::new("2"), Piece::new("3"), Piece::new("4"),
-        Piece::new("5"), Piece::new("6"), Piece::new("7"), Piece::new("8"), Piece::new("9"),
+        Piece::new("0"),
+        Piece::new("1"),
+        Piece::new("2"),
+        Piece::new("3"),
+        Piece::new("4"),
+        Piece::new("5"),
+        Piece::new("6"),
+        Piece::new("7"),
+        Piece::new("8"),
+        Piece::new("9"),
     ];
 }
 
@@ -940,7 +948,10 @@ impl RepeatCounter {
 
     /// Occurrences of a word-id sequence (ids as given to [`RepeatCounter::from_ids`]; at least 1).
     pub fn count_ids(&self, words: &[u32]) -> usize {
-        if words.iter().any(|&id| id as usize >= self.word_counts.len()) {
+        if words
+            .iter()
+            .any(|&id| id as usize >= self.word_counts.len())
+        {
             return 1;
         }
         match words.len() {

@@ -176,6 +176,20 @@ pub(crate) fn score_sentence_fast(
     range: Range<usize>,
     scratch: &mut Scratch,
 ) -> Result<(f32, f32)> {
+    let (logit, prob) = sentence_head_fast(model, heads, text, range, scratch)?;
+    span_head_fast(model, heads, prob, scratch);
+    Ok((logit, prob))
+}
+
+/// Stage one of [`score_sentence_fast`]: tokens (left in `scratch`) and the sentence head's
+/// calibrated logit and probability.
+pub(crate) fn sentence_head_fast(
+    model: &Model,
+    heads: &crate::compiled::CompiledHeads,
+    text: &str,
+    range: Range<usize>,
+    scratch: &mut Scratch,
+) -> Result<(f32, f32)> {
     let s = scratch;
     s.tokens.clear();
     crate::tokens::tokenize_into(text, range, &mut s.tokens)?;
@@ -194,8 +208,18 @@ pub(crate) fn score_sentence_fast(
     let row = model.sentence.vectorizer.weight(&s.counts);
     let c = model.sentence.calibration;
     let logit = c.a * model.sentence.head.logit(&row) + c.b;
-    let prob = sigmoid(logit);
-    // Span head.
+    Ok((logit, sigmoid(logit)))
+}
+
+/// Stage two of [`score_sentence_fast`]: token probabilities and evidence weights of the
+/// tokens in `scratch`, for a sentence of probability `prob`.
+pub(crate) fn span_head_fast(
+    model: &Model,
+    heads: &crate::compiled::CompiledHeads,
+    prob: f32,
+    scratch: &mut Scratch,
+) {
+    let s = scratch;
     s.ctx.lex.clear();
     s.ctx.lex.extend(s.infos.iter().map(|i| i.lex));
     s.ctx.reset_context(&s.tokens);
@@ -218,7 +242,6 @@ pub(crate) fn score_sentence_fast(
         s.probs.push(sigmoid(z));
         s.own.push(own);
     }
-    Ok((logit, prob))
 }
 
 /// [`technique_probabilities`] with the span's repeat count already known.

@@ -372,13 +372,18 @@ mod tests {
                             && (first.is_ascii_punctuation() || !first.is_alphanumeric())
                         {
                             "p"
-                        } else if w.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+                        } else if w
+                            .chars()
+                            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+                        {
                             "0"
                         } else {
-                            let letters: Vec<char> = w.chars().filter(|c| c.is_alphabetic()).collect();
+                            let letters: Vec<char> =
+                                w.chars().filter(|c| c.is_alphabetic()).collect();
                             if letters.is_empty() {
                                 "o"
-                            } else if letters.iter().all(|c| c.is_uppercase()) && letters.len() > 1 {
+                            } else if letters.iter().all(|c| c.is_uppercase()) && letters.len() > 1
+                            {
                                 "X"
                             } else if first.is_uppercase() {
                                 "Xx"

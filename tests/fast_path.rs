@@ -38,8 +38,7 @@ fn same_features(text: &str) {
             for i in 0..tokens.len() {
                 look.clear();
                 token_features(&tokens, i, &model.lexicon, &ctx, &mut look);
-                let want: Vec<(u32, Option<i8>)> =
-                    look.found.iter().map(|x| (x.0, x.1)).collect();
+                let want: Vec<(u32, Option<i8>)> = look.found.iter().map(|x| (x.0, x.1)).collect();
                 let mut got = Vec::new();
                 heads.span_features(model, &tokens, &infos, i, &ctx, |c, a| got.push((c, a)));
                 assert_eq!(got, want, "token {i} of {text:?}");
@@ -126,7 +125,10 @@ fn corpora_give_the_same_reports() {
             n += 1;
         }
     }
-    for text in texts(&root.join("datasets/documents.jsonl")).iter().take(50) {
+    for text in texts(&root.join("datasets/documents.jsonl"))
+        .iter()
+        .take(50)
+    {
         same_features(text);
     }
     assert!(n > 0);

@@ -96,7 +96,12 @@ fn corpora_tokenize_identically() {
         .collect();
     let shared = root.join("../shared/datasets");
     if shared.is_dir() {
-        for f in ["ptc/train.jsonl", "ptc/dev.jsonl", "babe/train.jsonl", "babe/dev.jsonl"] {
+        for f in [
+            "ptc/train.jsonl",
+            "ptc/dev.jsonl",
+            "babe/train.jsonl",
+            "babe/dev.jsonl",
+        ] {
             files.push(shared.join(f));
         }
     } else {
