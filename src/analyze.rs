@@ -379,6 +379,19 @@ fn sentence_report(
     }
 }
 
+/// Index of a `Token::shape` value in [`SHAPES`] (the six values differ in first byte or length).
+#[inline]
+fn shape_code(shape: &str) -> u8 {
+    match (shape.as_bytes().first(), shape.len()) {
+        (Some(b'p'), _) => 0,
+        (Some(b'X'), 2) => 1,
+        (Some(b'X'), _) => 2,
+        (Some(b'x'), _) => 3,
+        (Some(b'0'), _) => 4,
+        _ => 5,
+    }
+}
+
 /// Every value of `Token::shape`; `seq` stores an index into it.
 const SHAPES: [&str; 6] = ["p", "Xx", "X", "x", "0", "o"];
 const PUNCT: u8 = 0;
@@ -422,7 +435,7 @@ impl DocWords {
                     id
                 }
             };
-            let shape = SHAPES.iter().position(|s| *s == t.shape).unwrap_or(0) as u8;
+            let shape = shape_code(t.shape);
             self.seq.push((id, shape));
         }
     }

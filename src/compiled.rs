@@ -8,8 +8,8 @@
 //!   against the stored word) instead of one probe per feature.
 //! * Constant features (`bias`, `dens:N`, `sp:N`, `sh0:…`, `lx±k:TAG`, …) are columns fixed at
 //!   build time.
-//! * A bigram is looked up only when both words occur on the right sides of some stored bigram
-//!   of that family; otherwise it cannot be stored.
+//! * A bigram is looked up by the pair of its words' table ids (no string at all), and only
+//!   when both words occur on the right sides of some stored bigram of that family.
 //!
 //! The columns come from [`FeatureIndex::find`] itself, so this is a cache of the generic
 //! lookups, not a second definition: [`CompiledHeads::span_features`] yields the same
@@ -48,6 +48,8 @@ pub struct WordInfo {
     pub lex: u32,
     /// Bigram membership bits.
     bigram: u16,
+    /// Index of the word in the table (pairs of ids key the bigram tables).
+    id: u32,
     /// Set when the word is in the table (else every column is [`NONE`]).
     known: bool,
 }
@@ -59,6 +61,7 @@ const UNKNOWN: WordInfo = WordInfo {
     sent: NONE,
     lex: 0,
     bigram: 0,
+    id: u32::MAX,
     known: false,
 };
 
@@ -96,6 +99,10 @@ pub struct CompiledHeads {
     shape: [u32; 6],
     /// `lx-2:`..`lx+2:` × lexicon list.
     lx: [[u32; 32]; 5],
+    /// `b-1:A B`, `b+1:A B` (span head) and `b:A B` (sentence head) by the word ids of A and B.
+    bm1: rustc_hash::FxHashMap<u64, u32>,
+    bp1: rustc_hash::FxHashMap<u64, u32>,
+    sent_b: rustc_hash::FxHashMap<u64, u32>,
     /// Sentence head: `lx:` × lexicon list, and `caps`.
     sent_lx: [u32; 32],
     sent_caps: u32,
@@ -151,13 +158,23 @@ impl CompiledHeads {
                 out.entry(&name[SPAN_ONE[k].len()..]).span[k] = c;
             } else if let Some(rest) = name.strip_prefix("b-1:") {
                 if let Some((a, b)) = rest.split_once(' ') {
-                    out.entry(a).bigram |= BM1_FIRST;
-                    out.entry(b).bigram |= BM1_SECOND;
+                    let ka = out.entry(a);
+                    ka.bigram |= BM1_FIRST;
+                    let ka = ka.id;
+                    let kb = out.entry(b);
+                    kb.bigram |= BM1_SECOND;
+                    let kb = kb.id;
+                    out.bm1.insert(pair(ka, kb), c);
                 }
             } else if let Some(rest) = name.strip_prefix("b+1:") {
                 if let Some((a, b)) = rest.split_once(' ') {
-                    out.entry(a).bigram |= BP1_FIRST;
-                    out.entry(b).bigram |= BP1_SECOND;
+                    let ka = out.entry(a);
+                    ka.bigram |= BP1_FIRST;
+                    let ka = ka.id;
+                    let kb = out.entry(b);
+                    kb.bigram |= BP1_SECOND;
+                    let kb = kb.id;
+                    out.bp1.insert(pair(ka, kb), c);
                 }
             } else if let Some(rest) = name.strip_prefix("spw:") {
                 if let Some((d, w)) = rest.split_once(' ') {
@@ -174,8 +191,13 @@ impl CompiledHeads {
                 out.entry(w).sent = c;
             } else if let Some(rest) = name.strip_prefix("b:") {
                 if let Some((a, b)) = rest.split_once(' ') {
-                    out.entry(a).bigram |= B_FIRST;
-                    out.entry(b).bigram |= B_SECOND;
+                    let ka = out.entry(a);
+                    ka.bigram |= B_FIRST;
+                    let ka = ka.id;
+                    let kb = out.entry(b);
+                    kb.bigram |= B_SECOND;
+                    let kb = kb.id;
+                    out.sent_b.insert(pair(ka, kb), c);
                 }
             }
         }
@@ -217,6 +239,7 @@ impl CompiledHeads {
                 let k = self.infos.len() as u32;
                 self.infos.push(WordInfo {
                     known: true,
+                    id: k,
                     ..UNKNOWN
                 });
                 self.word_bytes.extend_from_slice(w.as_bytes());
@@ -274,14 +297,14 @@ impl CompiledHeads {
         infos: &[WordInfo],
         cols: &mut Vec<u32>,
     ) {
-        use crate::features::pieces as p;
-        let index = &model.sentence.vectorizer.index;
         for (i, t) in tokens.iter().enumerate() {
             let info = &infos[i];
             push(cols, info.sent);
-            if let Some(next) = tokens.get(i + 1) {
-                if info.bigram & B_FIRST != 0 && infos[i + 1].bigram & B_SECOND != 0 {
-                    push(cols, col(index, Name::two(p::B, t.piece(), next.piece())));
+            if let Some(next) = infos.get(i + 1) {
+                if info.bigram & B_FIRST != 0 && next.bigram & B_SECOND != 0 {
+                    if let Some(&c) = self.sent_b.get(&pair(info.id, next.id)) {
+                        cols.push(c);
+                    }
                 }
             }
             let mut bits = info.lex;
@@ -328,14 +351,6 @@ impl CompiledHeads {
                 &infos[j as usize]
             }
         };
-        let piece = |k: isize| -> Piece<'_> {
-            let j = i as isize + k;
-            if j < 0 {
-                p::BOS
-            } else {
-                tokens.get(j as usize).map_or(p::EOS, |t| t.piece())
-            }
-        };
         let index = &model.span.index;
         let (i0, im1, ip1) = (info(0), info(-1), info(1));
         emit(self.bias, None);
@@ -345,10 +360,14 @@ impl CompiledHeads {
         emit(info(-2).span[3], Some(-2));
         emit(info(2).span[4], Some(2));
         if im1.bigram & BM1_FIRST != 0 && i0.bigram & BM1_SECOND != 0 {
-            emit(col(index, Name::two(p::BM1, piece(-1), piece(0))), Some(0));
+            if let Some(&c) = self.bm1.get(&pair(im1.id, i0.id)) {
+                emit(c, Some(0));
+            }
         }
         if i0.bigram & BP1_FIRST != 0 && ip1.bigram & BP1_SECOND != 0 {
-            emit(col(index, Name::two(p::BP1, piece(0), piece(1))), Some(0));
+            if let Some(&c) = self.bp1.get(&pair(i0.id, ip1.id)) {
+                emit(c, Some(0));
+            }
         }
         let t = &tokens[i];
         if i0.known {
@@ -387,6 +406,12 @@ impl CompiledHeads {
             emit(self.last, None);
         }
     }
+}
+
+/// Key of a pair of word ids.
+#[inline(always)]
+fn pair(a: u32, b: u32) -> u64 {
+    ((a as u64) << 32) | b as u64
 }
 
 #[inline(always)]
