@@ -111,6 +111,19 @@ fn advance(parts: State, cat: SentenceCat) -> State {
     }
 }
 
+/// True when no rule can break before the next character, whatever it is: the state ends in
+/// a letter or other character (SB4 and SB6–SB11 all need a terminator, separator or, for
+/// SB8–SB11, spaces after a terminator), or in spaces that follow neither a terminator nor a
+/// closing mark.
+#[inline]
+fn quiet(parts: &State) -> bool {
+    match parts[3] {
+        Part::UpperLower | Part::Other => true,
+        Part::SpPlus => !matches!(parts[2], Part::ATerm | Part::STerm | Part::ClosePlus),
+        _ => false,
+    }
+}
+
 fn match_sb8(parts: &State, ahead: &str) -> bool {
     let mut idx = if parts[3] == Part::SpPlus { 2 } else { 3 };
     if parts[idx] == Part::ClosePlus {
@@ -195,6 +208,13 @@ pub(crate) fn segments(text: &str, mut f: impl FnMut(usize, usize)) {
         let state_before = state;
         let cat = category(c);
         pos += len;
+        if quiet(&state_before) {
+            // No rule can break here; only SB5 (Extend, Format keep the state) applies.
+            if !matches!(cat, SC_Extend | SC_Format) {
+                state = advance(state, cat);
+            }
+            continue;
+        }
         state = advance(state, cat);
         let brk = match cat {
             // SB1
