@@ -26,9 +26,29 @@ const ABBREVIATIONS: &[&str] = &[
 
 /// Splits `text` into sentences, returned as trimmed byte ranges in order, never overlapping.
 pub fn split(text: &str) -> Vec<Range<usize>> {
-    let mut raw: Vec<Range<usize>> = Vec::new();
     // UAX #29 segments (the same as `unicode-segmentation`'s `split_sentence_bound_indices`).
-    bounds::segments(text, |start, end| {
+    split_segments(text, |f| bounds::segments(text, f))
+}
+
+/// [`split`] on the UAX #29 segments of `unicode-segmentation` itself (the reference that
+/// [`split`]'s own segmenter reproduces; kept to prove that equality in tests).
+pub fn split_reference(text: &str) -> Vec<Range<usize>> {
+    use unicode_segmentation::UnicodeSegmentation;
+    split_segments(text, |f| {
+        for (start, seg) in text.split_sentence_bound_indices() {
+            f(start, start + seg.len());
+        }
+    })
+}
+
+/// Merges and trims the raw segments that `segments` reports (as `(start, end)` to the
+/// callback it is given) into sentences.
+fn split_segments(
+    text: &str,
+    segments: impl FnOnce(&mut dyn FnMut(usize, usize)),
+) -> Vec<Range<usize>> {
+    let mut raw: Vec<Range<usize>> = Vec::new();
+    segments(&mut |start, end| {
         let seg = &text[start..end];
         let merge = match raw.last() {
             Some(prev) => should_merge(&text[prev.clone()], seg),
