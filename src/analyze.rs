@@ -392,7 +392,7 @@ fn shape_code(shape: &str) -> u8 {
     }
 }
 
-/// Every value of `Token::shape`; `seq` stores an index into it.
+/// Every value of `Token::shape`; `shapes` stores an index into it.
 const SHAPES: [&str; 6] = ["p", "Xx", "X", "x", "0", "o"];
 const PUNCT: u8 = 0;
 
@@ -406,13 +406,14 @@ struct DocWords {
     spill: FxHashMap<CompactString, u32>,
     /// Per id: a token with that normalised form (offsets unused).
     forms: Vec<Token>,
-    /// Per token: id and shape (index into `SHAPES`).
-    seq: Vec<(u32, u8)>,
+    /// Per token: id, and shape (index into `SHAPES`).
+    ids_seq: Vec<u32>,
+    shapes: Vec<u8>,
 }
 
 impl DocWords {
     fn len(&self) -> usize {
-        self.seq.len()
+        self.ids_seq.len()
     }
 
     fn extend(&mut self, tokens: &[Token]) {
@@ -436,14 +437,16 @@ impl DocWords {
                 }
             };
             let shape = shape_code(t.shape);
-            self.seq.push((id, shape));
+            self.ids_seq.push(id);
+            self.shapes.push(shape);
         }
     }
 
     /// Tokens `r` rebuilt (normalised form and shape; offsets 0), into `out`.
     fn tokens(&self, r: Range<usize>, out: &mut Vec<Token>) {
         out.clear();
-        out.extend(self.seq[r].iter().map(|&(id, shape)| {
+        let pairs = self.ids_seq[r.clone()].iter().zip(&self.shapes[r]);
+        out.extend(pairs.map(|(&id, &shape)| {
             let mut t = self.forms[id as usize].clone();
             t.shape = SHAPES[shape as usize];
             t
@@ -452,20 +455,13 @@ impl DocWords {
 
     /// Ids of the non-punctuation tokens of `r`.
     fn word_ids(&self, r: Range<usize>) -> Vec<u32> {
-        self.seq[r]
-            .iter()
-            .filter(|x| x.1 != PUNCT)
-            .map(|x| x.0)
-            .collect()
+        let pairs = self.ids_seq[r.clone()].iter().zip(&self.shapes[r]);
+        pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0).collect()
     }
 
     fn repeat_counter(&self) -> RepeatCounter {
-        let seq = self
-            .seq
-            .iter()
-            .filter(|x| x.1 != PUNCT)
-            .map(|x| x.0)
-            .collect();
+        let pairs = self.ids_seq.iter().zip(&self.shapes);
+        let seq = pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0).collect();
         RepeatCounter::from_ids(seq, self.forms.len())
     }
 }
