@@ -8,7 +8,7 @@ use crate::lexicon::is_function_word;
 use crate::model::Model;
 use crate::report::{Evidence, Label, ModelInfo, Report, SentenceReport, SpanReport};
 use crate::scores::{
-    best_of, score_sentence, score_sentence_fast, sentence_head_fast, span_head_fast,
+    best_of, prepare_fast, score_sentence, sentence_head_fast, span_head_fast,
     technique_probabilities_n, ScoredSentence, Scratch,
 };
 use crate::sentences;
@@ -95,11 +95,15 @@ impl<'m> Analyzer<'m> {
         let mut pending: Vec<Range<usize>> = Vec::new();
         for r in sentences::split(text) {
             let (logit, prob) =
-                score_sentence_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
+                sentence_head_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
             logits.push(logit);
             sentences.push(sentence_report(&offsets, text, &r, prob));
             let first = doc.len();
             doc.extend(&scratch.tokens);
+            if self.gated(prob) {
+                continue;
+            }
+            span_head_fast(model, &self.heads, prob, &mut scratch);
             self.sentence_spans(text, &offsets, &scratch, prob, |span, sr| {
                 spans.push(span);
                 pending.push(first + sr.start..first + sr.end);
@@ -139,9 +143,11 @@ impl<'m> Analyzer<'m> {
         let mut doc = DocWords::default();
         let ranges = sentences::split(text);
         let mut logits = Vec::with_capacity(ranges.len());
+        let mut counts = Vec::with_capacity(ranges.len());
         for r in &ranges {
             let (logit, _) = sentence_head_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
             logits.push(logit);
+            counts.push(scratch.tokens.len());
             doc.extend(&scratch.tokens);
         }
         let score = model.document.probability(&logits);
@@ -163,9 +169,13 @@ impl<'m> Analyzer<'m> {
         let mut first = 0;
         let mut n = 0usize;
         let mut failed = None;
-        for (r, &logit) in ranges.iter().zip(&logits) {
+        for ((r, &logit), &count) in ranges.iter().zip(&logits).zip(&counts) {
             let prob = crate::model::sigmoid(logit);
-            sentence_head_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
+            if self.gated(prob) {
+                first += count;
+                continue;
+            }
+            prepare_fast(&self.heads, text, r.clone(), &mut scratch)?;
             span_head_fast(model, &self.heads, prob, &mut scratch);
             self.sentence_spans(text, &offsets, &scratch, prob, |mut span, sr| {
                 if failed.is_some() {
@@ -191,6 +201,12 @@ impl<'m> Analyzer<'m> {
         serde_json::to_writer(&mut *w, &self.model_info()).map_err(json)?;
         w.write_all(b"}").map_err(io)?;
         Ok(())
+    }
+
+    /// True when a sentence of probability `prob` is below the decoding gate: it yields no
+    /// span (see [`decode`]), so its token scores are never needed.
+    fn gated(&self, prob: f32) -> bool {
+        prob < self.decode.sentence_gate
     }
 
     fn model_info(&self) -> ModelInfo {

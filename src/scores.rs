@@ -166,23 +166,9 @@ pub(crate) struct Scratch {
     pub own: Vec<f32>,
 }
 
-/// Scores the sentence `range` of `text` like [`score_sentence`] (same logit and probabilities,
-/// bit for bit) through the precomputed lookups of `heads`, leaving tokens, token probabilities
-/// and per-token evidence weights in `scratch`. Returns the calibrated logit and probability.
-pub(crate) fn score_sentence_fast(
-    model: &Model,
-    heads: &crate::compiled::CompiledHeads,
-    text: &str,
-    range: Range<usize>,
-    scratch: &mut Scratch,
-) -> Result<(f32, f32)> {
-    let (logit, prob) = sentence_head_fast(model, heads, text, range, scratch)?;
-    span_head_fast(model, heads, prob, scratch);
-    Ok((logit, prob))
-}
-
-/// Stage one of [`score_sentence_fast`]: tokens (left in `scratch`) and the sentence head's
-/// calibrated logit and probability.
+/// The analysis fast path, stage one: tokens (left in `scratch`) and the sentence head's
+/// calibrated logit and probability, the same as [`sentence_logit`] over [`score_sentence`]'s
+/// tokens, bit for bit, through the precomputed lookups of `heads`.
 pub(crate) fn sentence_head_fast(
     model: &Model,
     heads: &crate::compiled::CompiledHeads,
@@ -190,10 +176,8 @@ pub(crate) fn sentence_head_fast(
     range: Range<usize>,
     scratch: &mut Scratch,
 ) -> Result<(f32, f32)> {
+    prepare_fast(heads, text, range, scratch)?;
     let s = scratch;
-    s.tokens.clear();
-    crate::tokens::tokenize_into(text, range, &mut s.tokens)?;
-    heads.infos(&s.tokens, &mut s.infos);
     // Sentence head: the TF-IDF row of `Vectorizer::transform`.
     s.cols.clear();
     heads.sentence_columns(model, &s.tokens, &s.infos, &mut s.cols);
@@ -211,8 +195,22 @@ pub(crate) fn sentence_head_fast(
     Ok((logit, sigmoid(logit)))
 }
 
-/// Stage two of [`score_sentence_fast`]: token probabilities and evidence weights of the
-/// tokens in `scratch`, for a sentence of probability `prob`.
+/// Tokenizes the sentence `range` of `text` into `scratch`, with each token's word info.
+pub(crate) fn prepare_fast(
+    heads: &crate::compiled::CompiledHeads,
+    text: &str,
+    range: Range<usize>,
+    scratch: &mut Scratch,
+) -> Result<()> {
+    scratch.tokens.clear();
+    crate::tokens::tokenize_into(text, range, &mut scratch.tokens)?;
+    heads.infos(&scratch.tokens, &mut scratch.infos);
+    Ok(())
+}
+
+/// The analysis fast path, stage two: span-head probabilities ([`token_probabilities`]) and
+/// evidence weights (what [`evidence`] sums) of the tokens in `scratch`, for a sentence of
+/// probability `prob`.
 pub(crate) fn span_head_fast(
     model: &Model,
     heads: &crate::compiled::CompiledHeads,
