@@ -137,7 +137,7 @@ impl<'m> Analyzer<'m> {
     pub fn write_json(&self, text: &str, w: &mut impl std::io::Write) -> Result<()> {
         let model = self.model;
         let io = |e: std::io::Error| crate::error::Error::io("<output>", e);
-        let json = |e: serde_json::Error| io(std::io::Error::other(e));
+        let json = |e: serde_json::Error| io(std::io::Error::from(e));
         let offsets = CharOffsets::bytes_to_chars_only(text);
         let mut scratch = Scratch::default();
         let mut doc = DocWords::default();
@@ -185,7 +185,7 @@ impl<'m> Analyzer<'m> {
                 (span.technique, span.technique_score) =
                     self.technique(&doc, &repeats, dr, &mut buf);
                 let res = if n > 0 { w.write_all(b",") } else { Ok(()) }.and_then(|_| {
-                    serde_json::to_writer(&mut *w, &span).map_err(std::io::Error::other)
+                    serde_json::to_writer(&mut *w, &span).map_err(std::io::Error::from)
                 });
                 if let Err(e) = res {
                     failed = Some(e);
