@@ -1,16 +1,24 @@
 //! The pipeline, end to end: text → sentences → tokens → features → scores → spans → report.
 //! Pure: text in, report out.
 
+use crate::compiled::CompiledHeads;
 use crate::error::Result;
 use crate::features::RepeatCounter;
+use crate::lexicon::is_function_word;
 use crate::model::Model;
 use crate::report::{Evidence, Label, ModelInfo, Report, SentenceReport, SpanReport};
-use crate::scores::{best_technique, evidence, score_sentence, ScoredSentence};
+use crate::scores::{
+    best_of, prepare_fast, score_sentence, sentence_head_fast, span_head_fast,
+    technique_probabilities_n, ScoredSentence, Scratch,
+};
 use crate::sentences;
 use crate::spans::{decode, span_score, DecodeParams};
 use crate::text::CharOffsets;
 use crate::tokens::Token;
+use compact_str::CompactString;
+use rustc_hash::FxHashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// How many evidence words a span reports at most.
 pub const MAX_EVIDENCE: usize = 5;
@@ -27,6 +35,7 @@ pub struct Options {
 pub struct Analyzer<'m> {
     model: &'m Model,
     decode: DecodeParams,
+    heads: Arc<CompiledHeads>,
 }
 
 impl<'m> Analyzer<'m> {
@@ -36,7 +45,11 @@ impl<'m> Analyzer<'m> {
         if let Some(t) = options.threshold {
             decode = decode.with_threshold(t);
         }
-        Analyzer { model, decode }
+        Analyzer {
+            model,
+            decode,
+            heads: Arc::new(CompiledHeads::new(model)),
+        }
     }
 
     /// The model in use.
@@ -64,7 +77,214 @@ impl<'m> Analyzer<'m> {
     }
 
     /// Analyses one document.
+    ///
+    /// Sentences are scored one at a time through the precomputed lookups of the heads (same
+    /// scores as [`Analyzer::analyze_reference`], bit for bit); a sentence's tokens are dropped
+    /// once its spans and their evidence are known. What the technique head needs from the whole
+    /// document (the words around a span, repeats of its words) is kept as one word id and shape
+    /// per token.
     pub fn analyze(&self, text: &str) -> Result<Report> {
+        let model = self.model;
+        let offsets = CharOffsets::bytes_to_chars_only(text);
+        let mut scratch = Scratch::default();
+        let mut doc = DocWords::default();
+        let mut logits = Vec::new();
+        let mut sentences = Vec::new();
+        let mut spans = Vec::new();
+        // Per span: its token range in the document.
+        let mut pending: Vec<Range<usize>> = Vec::new();
+        for r in sentences::split(text) {
+            let (logit, prob) =
+                sentence_head_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
+            logits.push(logit);
+            sentences.push(sentence_report(&offsets, text, &r, prob));
+            let first = doc.len();
+            doc.extend(&scratch.tokens);
+            if self.gated(prob) {
+                continue;
+            }
+            span_head_fast(model, &self.heads, prob, &mut scratch);
+            self.sentence_spans(text, &offsets, &scratch, prob, |span, sr| {
+                spans.push(span);
+                pending.push(first + sr.start..first + sr.end);
+            });
+        }
+        // Technique features see the whole document's tokens (context may cross sentences,
+        // exactly as in training, where gold spans can).
+        if !pending.is_empty() {
+            let repeats = doc.repeat_counter();
+            let mut buf = Vec::new();
+            for (span, r) in spans.iter_mut().zip(pending) {
+                (span.technique, span.technique_score) =
+                    self.technique(&doc, &repeats, r, &mut buf);
+            }
+        }
+        let score = model.document.probability(&logits);
+        Ok(Report {
+            score,
+            label: Label::of(score),
+            sentences,
+            spans,
+            model: self.model_info(),
+        })
+    }
+
+    /// Writes the JSON of [`Analyzer::analyze`]`(text)` (byte for byte what `serde_json` makes
+    /// of the [`Report`]) to `w` without holding the report: a first pass over the sentences
+    /// computes the sentence scores (the document score comes first in the JSON) and the
+    /// document's word ids, a second pass scores tokens and writes each span as it is decoded.
+    /// Memory is a few bytes per token and per sentence, whatever the size of the report.
+    pub fn write_json(&self, text: &str, w: &mut impl std::io::Write) -> Result<()> {
+        let model = self.model;
+        let io = |e: std::io::Error| crate::error::Error::io("<output>", e);
+        let json = |e: serde_json::Error| io(std::io::Error::from(e));
+        let offsets = CharOffsets::bytes_to_chars_only(text);
+        let mut scratch = Scratch::default();
+        let mut doc = DocWords::default();
+        let ranges = sentences::split(text);
+        let mut logits = Vec::with_capacity(ranges.len());
+        let mut counts = Vec::with_capacity(ranges.len());
+        for r in &ranges {
+            let (logit, _) = sentence_head_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
+            logits.push(logit);
+            counts.push(scratch.tokens.len());
+            doc.extend(&scratch.tokens);
+        }
+        let score = model.document.probability(&logits);
+        w.write_all(b"{\"score\":").map_err(io)?;
+        serde_json::to_writer(&mut *w, &score).map_err(json)?;
+        w.write_all(b",\"label\":").map_err(io)?;
+        serde_json::to_writer(&mut *w, &Label::of(score)).map_err(json)?;
+        w.write_all(b",\"sentences\":[").map_err(io)?;
+        for (k, (r, &logit)) in ranges.iter().zip(&logits).enumerate() {
+            if k > 0 {
+                w.write_all(b",").map_err(io)?;
+            }
+            let s = sentence_report(&offsets, text, r, crate::model::sigmoid(logit));
+            serde_json::to_writer(&mut *w, &s).map_err(json)?;
+        }
+        w.write_all(b"],\"spans\":[").map_err(io)?;
+        let repeats = doc.repeat_counter();
+        let mut buf = Vec::new();
+        let mut first = 0;
+        let mut n = 0usize;
+        let mut failed = None;
+        for ((r, &logit), &count) in ranges.iter().zip(&logits).zip(&counts) {
+            let prob = crate::model::sigmoid(logit);
+            if self.gated(prob) {
+                first += count;
+                continue;
+            }
+            prepare_fast(&self.heads, text, r.clone(), &mut scratch)?;
+            span_head_fast(model, &self.heads, prob, &mut scratch);
+            self.sentence_spans(text, &offsets, &scratch, prob, |mut span, sr| {
+                if failed.is_some() {
+                    return;
+                }
+                let dr = first + sr.start..first + sr.end;
+                (span.technique, span.technique_score) =
+                    self.technique(&doc, &repeats, dr, &mut buf);
+                let res = if n > 0 { w.write_all(b",") } else { Ok(()) }.and_then(|_| {
+                    serde_json::to_writer(&mut *w, &span).map_err(std::io::Error::from)
+                });
+                if let Err(e) = res {
+                    failed = Some(e);
+                }
+                n += 1;
+            });
+            if let Some(e) = failed.take() {
+                return Err(io(e));
+            }
+            first += scratch.tokens.len();
+        }
+        w.write_all(b"],\"model\":").map_err(io)?;
+        serde_json::to_writer(&mut *w, &self.model_info()).map_err(json)?;
+        w.write_all(b"}").map_err(io)?;
+        Ok(())
+    }
+
+    /// True when a sentence of probability `prob` is below the decoding gate: it yields no
+    /// span (see [`decode`]), so its token scores are never needed.
+    fn gated(&self, prob: f32) -> bool {
+        prob < self.decode.sentence_gate
+    }
+
+    fn model_info(&self) -> ModelInfo {
+        ModelInfo {
+            name: self.model.card.name.clone(),
+            version: self.model.card.version.clone(),
+        }
+    }
+
+    /// Decodes the spans of the sentence whose tokens and token scores are in `scratch` and
+    /// calls `f` with each span's report (technique not yet set) and its token range.
+    fn sentence_spans(
+        &self,
+        text: &str,
+        offsets: &CharOffsets,
+        scratch: &Scratch,
+        prob: f32,
+        mut f: impl FnMut(SpanReport, Range<usize>),
+    ) {
+        let cp = |b: usize| offsets.char_of_byte(text, b);
+        let tokens = &scratch.tokens;
+        for sr in decode(tokens, &scratch.probs, prob, &self.decode) {
+            let (bs, be) = (tokens[sr.start].start, tokens[sr.end - 1].end);
+            let mut ev: Vec<Evidence> = sr
+                .clone()
+                .map(|j| (j, scratch.own[j]))
+                .filter(|&(j, _)| !tokens[j].is_punct() && !is_function_word(&tokens[j].norm))
+                .filter(|&(_, w)| w > 0.0)
+                .map(|(j, w)| {
+                    let t = &tokens[j];
+                    Evidence {
+                        start: cp(t.start),
+                        end: cp(t.end),
+                        byte_start: t.start,
+                        byte_end: t.end,
+                        text: text[t.start..t.end].to_string(),
+                        weight: w,
+                    }
+                })
+                .collect();
+            ev.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.start.cmp(&b.start)));
+            ev.truncate(MAX_EVIDENCE);
+            let span = SpanReport {
+                start: cp(bs),
+                end: cp(be),
+                byte_start: bs,
+                byte_end: be,
+                text: text[bs..be].to_string(),
+                score: span_score(&scratch.probs, &sr),
+                technique: String::new(),
+                technique_score: 0.0,
+                evidence: ev,
+            };
+            f(span, sr);
+        }
+    }
+
+    /// The technique of the span at document tokens `r`.
+    fn technique(
+        &self,
+        doc: &DocWords,
+        repeats: &RepeatCounter,
+        r: Range<usize>,
+        buf: &mut Vec<Token>,
+    ) -> (String, f32) {
+        // The span and two tokens either side: all that technique features read.
+        let lo = r.start.saturating_sub(2);
+        let hi = (r.end + 2).min(doc.len());
+        doc.tokens(lo..hi, buf);
+        let n = repeats.count_ids(&doc.word_ids(r.clone()));
+        let probs = technique_probabilities_n(self.model, buf, r.start - lo..r.end - lo, n);
+        best_of(self.model, &probs)
+    }
+
+    /// Analyses one document the reference way: every sentence scored by the generic feature
+    /// functions ([`Analyzer::score`]), all tokens kept. [`Analyzer::analyze`] gives the same
+    /// report; this is kept to prove it (tests).
+    pub fn analyze_reference(&self, text: &str) -> Result<Report> {
         let scored = self.score(text)?;
         let spans = self.spans(&scored);
         Ok(self.report(text, &scored, &spans))
@@ -108,6 +328,7 @@ impl<'m> Analyzer<'m> {
             n += s.tokens.len();
         }
         let repeats = RepeatCounter::new(&doc_tokens);
+        use crate::scores::{best_technique, evidence};
         let spans = spans
             .iter()
             .map(|(k, r)| {
@@ -156,5 +377,107 @@ impl<'m> Analyzer<'m> {
                 version: self.model.card.version.clone(),
             },
         }
+    }
+}
+
+fn sentence_report(
+    offsets: &CharOffsets,
+    text: &str,
+    r: &Range<usize>,
+    prob: f32,
+) -> SentenceReport {
+    SentenceReport {
+        start: offsets.char_of_byte(text, r.start),
+        end: offsets.char_of_byte(text, r.end),
+        byte_start: r.start,
+        byte_end: r.end,
+        score: prob,
+    }
+}
+
+/// Index of a `Token::shape` value in [`SHAPES`] (the six values differ in first byte or length).
+#[inline]
+fn shape_code(shape: &str) -> u8 {
+    match (shape.as_bytes().first(), shape.len()) {
+        (Some(b'p'), _) => 0,
+        (Some(b'X'), 2) => 1,
+        (Some(b'X'), _) => 2,
+        (Some(b'x'), _) => 3,
+        (Some(b'0'), _) => 4,
+        _ => 5,
+    }
+}
+
+/// Every value of `Token::shape`; `shapes` stores an index into it.
+const SHAPES: [&str; 6] = ["p", "Xx", "X", "x", "0", "o"];
+const PUNCT: u8 = 0;
+
+/// The document's tokens as far as the technique head needs them: per token the id of its
+/// normalised form (equal forms, equal ids) and its shape.
+#[derive(Debug, Default)]
+struct DocWords {
+    /// Hash of a normalised form → its id (confirmed against `forms`; forms sharing a hash
+    /// fall back to `spill`).
+    ids: std::collections::HashMap<u64, u32, crate::hashing::PassThroughBuild>,
+    spill: FxHashMap<CompactString, u32>,
+    /// Per id: a token with that normalised form (offsets unused).
+    forms: Vec<Token>,
+    /// Per token: id, and shape (index into `SHAPES`).
+    ids_seq: Vec<u32>,
+    shapes: Vec<u8>,
+}
+
+impl DocWords {
+    fn len(&self) -> usize {
+        self.ids_seq.len()
+    }
+
+    fn extend(&mut self, tokens: &[Token]) {
+        for t in tokens {
+            let id = match self.ids.get(&t.key.0) {
+                Some(&id) if self.forms[id as usize].norm == t.norm => id,
+                Some(_) => match self.spill.get(t.norm.as_str()) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.forms.len() as u32;
+                        self.spill.insert(t.norm.clone(), id);
+                        self.forms.push(t.clone());
+                        id
+                    }
+                },
+                None => {
+                    let id = self.forms.len() as u32;
+                    self.ids.insert(t.key.0, id);
+                    self.forms.push(t.clone());
+                    id
+                }
+            };
+            let shape = shape_code(t.shape);
+            self.ids_seq.push(id);
+            self.shapes.push(shape);
+        }
+    }
+
+    /// Tokens `r` rebuilt (normalised form and shape; offsets 0), into `out`.
+    fn tokens(&self, r: Range<usize>, out: &mut Vec<Token>) {
+        out.clear();
+        let pairs = self.ids_seq[r.clone()].iter().zip(&self.shapes[r]);
+        out.extend(pairs.map(|(&id, &shape)| {
+            let mut t = self.forms[id as usize].clone();
+            t.shape = SHAPES[shape as usize];
+            t
+        }));
+    }
+
+    /// Ids of the non-punctuation tokens of `r`.
+    fn word_ids(&self, r: Range<usize>) -> Vec<u32> {
+        let pairs = self.ids_seq[r.clone()].iter().zip(&self.shapes[r]);
+        pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0).collect()
+    }
+
+    fn repeat_counter(&self) -> RepeatCounter {
+        let pairs = self.ids_seq.iter().zip(&self.shapes);
+        let seq = pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0).collect();
+        RepeatCounter::from_ids(seq, self.forms.len())
     }
 }

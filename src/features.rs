@@ -9,10 +9,14 @@
 //! * Technique head: words, bigrams, edges, length, left/right context and repetition of a span
 //!   within its document, see [`technique_features`].
 //!
-//! Features are generated as names (strings) into a [`Sink`]. At training time the sink interns
-//! names and counts document frequencies ([`Interner`]); at analysis time it looks them up in the
-//! fitted [`FeatureIndex`] and never allocates a dense row.
+//! Features are generated as names into a [`Sink`]. A name is a [`Name`]: a constant prefix and
+//! up to two pieces (a word, a lexicon tag, a bucket), each carrying its polynomial hash (see
+//! [`crate::hashing`]). At training time the sink writes the name out as a string, interns it and
+//! counts document frequencies ([`Interner`]); at analysis time it looks the name up in the fitted
+//! [`FeatureIndex`] by its hash, composed from the pieces' hashes without building the string,
+//! confirms it against the stored name, and never allocates a dense row.
 
+use crate::hashing::{concat, push_space, PassThroughBuild, Piece};
 use crate::lexicon::Lexicon;
 use crate::tokens::Token;
 use serde::{Deserialize, Serialize};
@@ -20,22 +24,155 @@ use serde::{Deserialize, Serialize};
 // that matter (a slow lookup is the worst case).
 use rustc_hash::FxHashMap as HashMap;
 
+/// A feature name: `prefix`, then `a`, then a space and `b` (each part optional but `b` needs
+/// `a`). Features are compared as the concatenated string, whatever way it was split.
+#[derive(Debug, Clone, Copy)]
+pub struct Name<'a> {
+    prefix: Piece<'static>,
+    a: Option<Piece<'a>>,
+    b: Option<Piece<'a>>,
+}
+
+impl<'a> Name<'a> {
+    /// A constant name.
+    #[inline(always)]
+    pub const fn lit(prefix: Piece<'static>) -> Self {
+        Name {
+            prefix,
+            a: None,
+            b: None,
+        }
+    }
+
+    /// `prefix` + `a`.
+    #[inline(always)]
+    pub const fn one(prefix: Piece<'static>, a: Piece<'a>) -> Self {
+        Name {
+            prefix,
+            a: Some(a),
+            b: None,
+        }
+    }
+
+    /// `prefix` + `a` + ' ' + `b`.
+    #[inline(always)]
+    pub const fn two(prefix: Piece<'static>, a: Piece<'a>, b: Piece<'a>) -> Self {
+        Name {
+            prefix,
+            a: Some(a),
+            b: Some(b),
+        }
+    }
+
+    /// Polynomial hash of the whole name.
+    #[inline(always)]
+    pub fn hash(&self) -> u64 {
+        let mut h = self.prefix.hash;
+        if let Some(a) = self.a {
+            h = concat(h, a.hash, a.pow);
+        }
+        if let Some(b) = self.b {
+            h = concat(push_space(h), b.hash, b.pow);
+        }
+        h
+    }
+
+    /// Length of the whole name in bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.prefix.text.len()
+            + self.a.map_or(0, |a| a.text.len())
+            + self.b.map_or(0, |b| 1 + b.text.len())
+    }
+
+    /// True for the empty name.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True when the name is exactly `stored`.
+    #[inline]
+    pub fn matches(&self, stored: &[u8]) -> bool {
+        if stored.len() != self.len() {
+            return false;
+        }
+        let (p, rest) = stored.split_at(self.prefix.text.len());
+        if p != self.prefix.text.as_bytes() {
+            return false;
+        }
+        let rest = match self.a {
+            Some(a) => {
+                let (x, rest) = rest.split_at(a.text.len());
+                if x != a.text.as_bytes() {
+                    return false;
+                }
+                rest
+            }
+            None => rest,
+        };
+        match self.b {
+            Some(b) => rest[0] == b' ' && &rest[1..] == b.text.as_bytes(),
+            None => rest.is_empty(),
+        }
+    }
+
+    /// Writes the name into `buf` (cleared first).
+    pub fn write_to(&self, buf: &mut String) {
+        buf.clear();
+        buf.push_str(self.prefix.text);
+        if let Some(a) = self.a {
+            buf.push_str(a.text);
+        }
+        if let Some(b) = self.b {
+            buf.push(' ');
+            buf.push_str(b.text);
+        }
+    }
+}
+
+impl std::fmt::Display for Name<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = String::new();
+        self.write_to(&mut s);
+        f.write_str(&s)
+    }
+}
+
 /// Receives generated features.
 pub trait Sink {
     /// One feature occurrence: its name, the token it describes relative to the current token
     /// (`None` for context features that describe no single word), and its value.
-    fn emit(&mut self, name: &str, anchor: Option<i8>, value: f32);
+    fn emit(&mut self, name: Name<'_>, anchor: Option<i8>, value: f32);
 }
 
 /// A sparse row: (column, value) pairs.
 pub type SparseRow = Vec<(u32, f32)>;
 
+/// Marks a table entry whose hash several stored names share (see [`FeatureIndex`]).
+const SHARED: u32 = 1 << 31;
+
 /// Maps feature names to columns (the fitted vocabulary of one head). Serialised as the list of
 /// names in column order, so the same fit always gives the same bytes.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(from = "Vec<String>", into = "Vec<String>")]
+///
+/// In memory the names sit in one buffer, and a table maps the polynomial hash of each name
+/// ([`crate::hashing`]) to its column. A lookup by [`Name`] composes the hash from the pieces,
+/// finds the candidate column and compares the stored name with the pieces byte by byte, so it
+/// is exactly a lookup by string: a name that is not stored is never found, whatever the hash.
+/// Stored names that share a hash (never seen so far, but possible) are kept in a side list
+/// and all compared.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(into = "Vec<String>")]
 pub struct FeatureIndex {
-    map: HashMap<String, u32>,
+    /// All names, concatenated in column order.
+    bytes: Vec<u8>,
+    /// `bytes[ends[c - 1]..ends[c]]` is the name of column `c`.
+    ends: Vec<u32>,
+    /// Hash of a name → its column, or `SHARED | k` for `shared[k]`.
+    table: std::collections::HashMap<u64, u32, PassThroughBuild>,
+    /// Columns of names that share one hash.
+    shared: Vec<Vec<u32>>,
+    /// Columns whose name occurs again later (the later column wins, as in a map); normally empty.
+    shadowed: Vec<u32>,
 }
 
 impl From<Vec<String>> for FeatureIndex {
@@ -44,45 +181,168 @@ impl From<Vec<String>> for FeatureIndex {
     }
 }
 
+/// Deserialises the list of names straight into the index (no `String` per name): the same
+/// index as `FeatureIndex::from_names` of the list.
+impl<'de> Deserialize<'de> for FeatureIndex {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Names;
+        struct One<'a>(&'a mut FeatureIndex);
+        impl<'de> serde::de::DeserializeSeed<'de> for One<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        impl<'de> serde::de::Visitor<'de> for One<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a feature name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+                self.0.push(v);
+                Ok(())
+            }
+        }
+        impl<'de> serde::de::Visitor<'de> for Names {
+            type Value = FeatureIndex;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of feature names")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<FeatureIndex, A::Error> {
+                let mut index = FeatureIndex::default();
+                let n = seq.size_hint().unwrap_or(0).min(1 << 20);
+                index.ends.reserve(n);
+                index.bytes.reserve(n * 12);
+                index.table.reserve(n);
+                while seq.next_element_seed(One(&mut index))?.is_some() {}
+                index.shadowed.sort_unstable();
+                Ok(index)
+            }
+        }
+        d.deserialize_seq(Names)
+    }
+}
+
 impl From<FeatureIndex> for Vec<String> {
     fn from(index: FeatureIndex) -> Self {
-        let mut v: Vec<(String, u32)> = index.map.into_iter().collect();
-        v.sort_by_key(|x| x.1);
-        v.into_iter().map(|x| x.0).collect()
+        index.names().into_iter().map(str::to_string).collect()
     }
 }
 
 impl FeatureIndex {
-    /// Builds an index from names in column order.
+    /// Builds an index from names in column order. A name given twice keeps its last column.
     pub fn from_names(names: Vec<String>) -> Self {
-        let map = names
-            .into_iter()
-            .enumerate()
-            .map(|(i, n)| (n, i as u32))
-            .collect();
-        FeatureIndex { map }
+        let total: usize = names.iter().map(|n| n.len()).sum();
+        let mut index = FeatureIndex {
+            bytes: Vec::with_capacity(total),
+            ends: Vec::with_capacity(names.len()),
+            table: Default::default(),
+            shared: Vec::new(),
+            shadowed: Vec::new(),
+        };
+        index.table.reserve(names.len());
+        for name in &names {
+            index.push(name);
+        }
+        index.shadowed.sort_unstable();
+        index
+    }
+
+    /// Appends the next column.
+    fn push(&mut self, name: &str) {
+        let col = self.ends.len() as u32;
+        self.bytes.extend_from_slice(name.as_bytes());
+        self.ends.push(self.bytes.len() as u32);
+        self.insert(crate::hashing::hash_bytes(name.as_bytes()).0, col);
+    }
+
+    fn insert(&mut self, hash: u64, col: u32) {
+        let existing = match self.table.get(&hash) {
+            None => {
+                self.table.insert(hash, col);
+                return;
+            }
+            Some(&e) => e,
+        };
+        let mut cols = if existing & SHARED != 0 {
+            std::mem::take(&mut self.shared[(existing & !SHARED) as usize])
+        } else {
+            vec![existing]
+        };
+        let name = self.name(col).to_vec();
+        if let Some(pos) = cols.iter().position(|&c| self.name(c) == name.as_slice()) {
+            self.shadowed.push(cols[pos]);
+            cols[pos] = col;
+        } else {
+            cols.push(col);
+        }
+        let slot = if existing & SHARED != 0 {
+            (existing & !SHARED) as usize
+        } else {
+            self.shared.push(Vec::new());
+            self.shared.len() - 1
+        };
+        if cols.len() == 1 {
+            self.table.insert(hash, cols[0]);
+        } else {
+            self.table.insert(hash, SHARED | slot as u32);
+        }
+        self.shared[slot] = cols;
+    }
+
+    /// The stored name of column `col` as bytes.
+    #[inline]
+    fn name(&self, col: u32) -> &[u8] {
+        let c = col as usize;
+        let start = if c == 0 { 0 } else { self.ends[c - 1] as usize };
+        &self.bytes[start..self.ends[c] as usize]
     }
 
     /// Column of a feature name.
     pub fn get(&self, name: &str) -> Option<u32> {
-        self.map.get(name).copied()
+        let piece = Piece::new(name);
+        self.find(&Name::one(Piece::new(""), piece))
+    }
+
+    /// Column of a feature name given by its pieces.
+    #[inline]
+    pub fn find(&self, name: &Name<'_>) -> Option<u32> {
+        let e = *self.table.get(&name.hash())?;
+        if e & SHARED == 0 {
+            return name.matches(self.name(e)).then_some(e);
+        }
+        self.shared[(e & !SHARED) as usize]
+            .iter()
+            .copied()
+            .find(|&c| name.matches(self.name(c)))
     }
 
     /// Number of columns.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.ends.len() - self.shadowed.len()
     }
 
     /// True when the index has no column.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len() == 0
+    }
+
+    /// (column, name) of every column, in column order.
+    pub fn columns(&self) -> impl Iterator<Item = (u32, &str)> + '_ {
+        (0..self.ends.len() as u32)
+            .filter(|c| self.shadowed.is_empty() || self.shadowed.binary_search(c).is_err())
+            .map(|c| (c, std::str::from_utf8(self.name(c)).unwrap_or_default()))
     }
 
     /// Names in column order.
     pub fn names(&self) -> Vec<&str> {
-        let mut v: Vec<(&str, u32)> = self.map.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        v.sort_by_key(|x| x.1);
-        v.into_iter().map(|x| x.0).collect()
+        (0..self.ends.len() as u32)
+            .filter(|c| self.shadowed.binary_search(c).is_err())
+            .map(|c| std::str::from_utf8(self.name(c)).unwrap_or_default())
+            .collect()
     }
 }
 
@@ -110,8 +370,9 @@ impl<'a> Lookup<'a> {
 }
 
 impl Sink for Lookup<'_> {
-    fn emit(&mut self, name: &str, anchor: Option<i8>, value: f32) {
-        if let Some(col) = self.index.and_then(|i| i.get(name)) {
+    #[inline]
+    fn emit(&mut self, name: Name<'_>, anchor: Option<i8>, value: f32) {
+        if let Some(col) = self.index.and_then(|i| i.find(&name)) {
             self.found.push((col, anchor, value));
         }
     }
@@ -128,6 +389,8 @@ pub struct Interner {
     rows: u32,
     pos_rows: u32,
     current: Vec<(u32, f32)>,
+    /// The name being emitted, written out.
+    buf: String,
 }
 
 impl Interner {
@@ -235,13 +498,14 @@ impl Interner {
 }
 
 impl Sink for Interner {
-    fn emit(&mut self, name: &str, _anchor: Option<i8>, value: f32) {
-        let id = match self.ids.get(name) {
+    fn emit(&mut self, name: Name<'_>, _anchor: Option<i8>, value: f32) {
+        name.write_to(&mut self.buf);
+        let id = match self.ids.get(self.buf.as_str()) {
             Some(&id) => id,
             None => {
                 let id = self.names.len() as u32;
-                self.ids.insert(name.to_string(), id);
-                self.names.push(name.to_string());
+                self.ids.insert(self.buf.clone(), id);
+                self.names.push(self.buf.clone());
                 self.df.push(0);
                 self.pos_df.push(0);
                 id
@@ -268,43 +532,57 @@ pub fn binary_unit_row(cols: impl Iterator<Item = u32>) -> SparseRow {
     c.into_iter().map(|c| (c, v)).collect()
 }
 
-/// Writes `prefix` + `value` into `buf` and emits it.
-fn emit2(sink: &mut impl Sink, buf: &mut String, prefix: &str, value: &str, anchor: Option<i8>) {
-    buf.clear();
-    buf.push_str(prefix);
-    buf.push_str(value);
-    sink.emit(buf, anchor, 1.0);
+/// Constant pieces of feature names.
+pub(crate) mod pieces {
+    use crate::hashing::Piece;
+    macro_rules! pieces {
+        ($($id:ident = $text:expr;)*) => { $(pub const $id: Piece<'static> = Piece::new($text);)* };
+    }
+    pieces! {
+        W = "w:"; B = "b:"; LX = "lx:"; CAPS = "caps"; BIAS = "bias";
+        W0 = "w0:"; WM1 = "w-1:"; WP1 = "w+1:"; WM2 = "w-2:"; WP2 = "w+2:";
+        BM1 = "b-1:"; BP1 = "b+1:"; SUF = "suf:"; SH0 = "sh0:";
+        LXM2 = "lx-2:"; LXM1 = "lx-1:"; LX0 = "lx0:"; LXP1 = "lx+1:"; LXP2 = "lx+2:";
+        QUOTED = "quoted"; DENS = "dens:"; SP = "sp:"; SPW = "spw:"; FIRST = "first"; LAST = "last";
+        FIRST_W = "first:"; LAST_W = "last:"; LEN = "len:"; L2 = "l2:"; L1 = "l1:"; R1 = "r1:";
+        R2 = "r2:"; REP = "rep:"; BOS = "<s>"; EOS = "</s>";
+    }
+    pub const DIGITS: [Piece<'static>; 10] = [
+        Piece::new("0"),
+        Piece::new("1"),
+        Piece::new("2"),
+        Piece::new("3"),
+        Piece::new("4"),
+        Piece::new("5"),
+        Piece::new("6"),
+        Piece::new("7"),
+        Piece::new("8"),
+        Piece::new("9"),
+    ];
 }
 
-fn emit3(
-    sink: &mut impl Sink,
-    buf: &mut String,
-    prefix: &str,
-    a: &str,
-    b: &str,
-    anchor: Option<i8>,
-) {
-    buf.clear();
-    buf.push_str(prefix);
-    buf.push_str(a);
-    buf.push(' ');
-    buf.push_str(b);
-    sink.emit(buf, anchor, 1.0);
+use pieces as p;
+
+/// Lexicon list bits of each token (see [`Lexicon::bits`]), written into `out`.
+pub fn lexicon_bits(tokens: &[Token], lexicon: &Lexicon, out: &mut Vec<u32>) {
+    out.clear();
+    out.extend(tokens.iter().map(|t| lexicon.bits_of(t)));
 }
 
 /// The bag of terms shared by the sentence and technique heads: unigrams (`w:`), bigrams (`b:`),
-/// lexicon tags (`lx:`) and all-caps words (`caps`) of `tokens`.
-fn bag_of_terms(tokens: &[Token], lexicon: &Lexicon, sink: &mut impl Sink, buf: &mut String) {
+/// lexicon tags (`lx:`) and all-caps words (`caps`) of `tokens`, whose lexicon bits are `lex`.
+fn bag_of_terms(tokens: &[Token], lex: &[u32], lexicon: &Lexicon, sink: &mut impl Sink) {
     for (i, t) in tokens.iter().enumerate() {
-        emit2(sink, buf, "w:", &t.norm, None);
+        let w = t.piece();
+        sink.emit(Name::one(p::W, w), None, 1.0);
         if let Some(next) = tokens.get(i + 1) {
-            emit3(sink, buf, "b:", &t.norm, &next.norm, None);
+            sink.emit(Name::two(p::B, w, next.piece()), None, 1.0);
         }
-        for tag in lexicon.tags(&t.norm) {
-            emit2(sink, buf, "lx:", tag, None);
+        for tag in lexicon.tag_pieces(lex[i]) {
+            sink.emit(Name::one(p::LX, tag), None, 1.0);
         }
         if t.shape == "X" {
-            sink.emit("caps", None, 1.0);
+            sink.emit(Name::lit(p::CAPS), None, 1.0);
         }
     }
 }
@@ -312,11 +590,18 @@ fn bag_of_terms(tokens: &[Token], lexicon: &Lexicon, sink: &mut impl Sink, buf: 
 /// Terms of one sentence for the TF-IDF sentence head (see `bag_of_terms`; punctuation such as
 /// `!` and quotes are unigrams too).
 pub fn sentence_terms(tokens: &[Token], lexicon: &Lexicon, sink: &mut impl Sink) {
-    bag_of_terms(tokens, lexicon, sink, &mut String::new());
+    let mut lex = Vec::new();
+    lexicon_bits(tokens, lexicon, &mut lex);
+    bag_of_terms(tokens, &lex, lexicon, sink);
+}
+
+/// [`sentence_terms`] with the tokens' lexicon bits already computed.
+pub fn sentence_terms_with(tokens: &[Token], lex: &[u32], lexicon: &Lexicon, sink: &mut impl Sink) {
+    bag_of_terms(tokens, lex, lexicon, sink);
 }
 
 /// Per-sentence context shared by the token features of one sentence.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SentenceContext {
     /// Calibrated sentence-head probability for this sentence.
     pub sentence_prob: f32,
@@ -324,32 +609,49 @@ pub struct SentenceContext {
     pub quoted: Vec<bool>,
     /// For each token: lexicon hits within ±3 tokens (excluding itself).
     pub density: Vec<u8>,
+    /// For each token: the bit set of the lexicon lists it belongs to.
+    pub lex: Vec<u32>,
 }
 
 impl SentenceContext {
     /// Computes the context of a sentence's tokens.
     pub fn new(tokens: &[Token], lexicon: &Lexicon, sentence_prob: f32) -> Self {
-        let mut quoted = Vec::with_capacity(tokens.len());
+        let mut ctx = SentenceContext::default();
+        ctx.reset(tokens, lexicon);
+        ctx.sentence_prob = sentence_prob;
+        ctx
+    }
+
+    /// Recomputes everything but the sentence probability for `tokens`, reusing the buffers.
+    pub fn reset(&mut self, tokens: &[Token], lexicon: &Lexicon) {
+        lexicon_bits(tokens, lexicon, &mut self.lex);
+        self.reset_context(tokens);
+    }
+
+    /// Recomputes quotation and density from `tokens` and the lexicon bits already in `lex`.
+    pub fn reset_context(&mut self, tokens: &[Token]) {
+        self.quoted.clear();
         let mut inside = false;
         for t in tokens {
             let is_quote = t.norm == "\"";
             if is_quote {
                 inside = !inside;
             }
-            quoted.push(inside && !is_quote);
+            self.quoted.push(inside && !is_quote);
         }
-        let hits: Vec<bool> = tokens.iter().map(|t| lexicon.contains(&t.norm)).collect();
-        let density = (0..tokens.len())
-            .map(|i| {
-                let lo = i.saturating_sub(3);
-                let hi = (i + 4).min(tokens.len());
-                (lo..hi).filter(|&j| j != i && hits[j]).count().min(255) as u8
-            })
-            .collect();
-        SentenceContext {
-            sentence_prob,
-            quoted,
-            density,
+        let n = tokens.len();
+        self.density.clear();
+        // Hits in the window i-3..=i+3, maintained as the window slides.
+        let hit = |j: usize| (self.lex[j] != 0) as usize;
+        let mut window: usize = (0..n.min(4)).map(hit).sum();
+        for i in 0..n {
+            if i >= 1 && i + 3 < n {
+                window += hit(i + 3);
+            }
+            if i >= 4 {
+                window -= hit(i - 4);
+            }
+            self.density.push((window - hit(i)).min(255) as u8);
         }
     }
 }
@@ -358,7 +660,19 @@ fn bucket(p: f32, n: usize) -> usize {
     ((p.clamp(0.0, 1.0) * n as f32) as usize).min(n - 1)
 }
 
-const BUCKET_NAMES: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+/// The piece of a token's last three characters (its suffix feature), when it has more than four.
+#[inline]
+pub(crate) fn suffix(norm: &str) -> Option<&str> {
+    if norm.is_ascii() {
+        return (norm.len() > 4).then(|| &norm[norm.len() - 3..]);
+    }
+    let n = norm.chars().count();
+    if n <= 4 {
+        return None;
+    }
+    let (at, _) = norm.char_indices().nth(n - 3)?;
+    Some(&norm[at..])
+}
 
 /// Features of token `i` of a sentence for the span head.
 pub fn token_features(
@@ -368,64 +682,61 @@ pub fn token_features(
     ctx: &SentenceContext,
     sink: &mut impl Sink,
 ) {
-    let mut buf = String::new();
-    let word = |k: isize| -> &str {
+    let word = |k: isize| -> Piece<'_> {
         let j = i as isize + k;
         if j < 0 {
-            "<s>"
+            p::BOS
         } else {
-            tokens.get(j as usize).map_or("</s>", |t| t.norm.as_str())
+            tokens.get(j as usize).map_or(p::EOS, |t| t.piece())
         }
     };
-    sink.emit("bias", None, 1.0);
-    emit2(sink, &mut buf, "w0:", word(0), Some(0));
-    for (k, p) in [(-1isize, "w-1:"), (1, "w+1:"), (-2, "w-2:"), (2, "w+2:")] {
-        emit2(sink, &mut buf, p, word(k), Some(k as i8));
-    }
-    emit3(sink, &mut buf, "b-1:", word(-1), word(0), Some(0));
-    emit3(sink, &mut buf, "b+1:", word(0), word(1), Some(0));
+    let w0 = word(0);
+    sink.emit(Name::lit(p::BIAS), None, 1.0);
+    sink.emit(Name::one(p::W0, w0), Some(0), 1.0);
+    let (wm1, wp1) = (word(-1), word(1));
+    sink.emit(Name::one(p::WM1, wm1), Some(-1), 1.0);
+    sink.emit(Name::one(p::WP1, wp1), Some(1), 1.0);
+    sink.emit(Name::one(p::WM2, word(-2)), Some(-2), 1.0);
+    sink.emit(Name::one(p::WP2, word(2)), Some(2), 1.0);
+    sink.emit(Name::two(p::BM1, wm1, w0), Some(0), 1.0);
+    sink.emit(Name::two(p::BP1, w0, wp1), Some(0), 1.0);
     let t = &tokens[i];
-    let n = t.norm.chars().count();
-    if n > 4 {
-        let suffix: String = t.norm.chars().skip(n - 3).collect();
-        emit2(sink, &mut buf, "suf:", &suffix, Some(0));
+    if let Some(suf) = suffix(&t.norm) {
+        sink.emit(Name::one(p::SUF, Piece::new(suf)), Some(0), 1.0);
     }
-    emit2(sink, &mut buf, "sh0:", t.shape, Some(0));
+    sink.emit(Name::one(p::SH0, Piece::new(t.shape)), Some(0), 1.0);
     for (k, p0) in [
-        (-2isize, "lx-2:"),
-        (-1, "lx-1:"),
-        (0, "lx0:"),
-        (1, "lx+1:"),
-        (2, "lx+2:"),
+        (-2isize, p::LXM2),
+        (-1, p::LXM1),
+        (0, p::LX0),
+        (1, p::LXP1),
+        (2, p::LXP2),
     ] {
         let j = i as isize + k;
         if j < 0 || j as usize >= tokens.len() {
             continue;
         }
-        for tag in lexicon.tags(&tokens[j as usize].norm) {
-            emit2(sink, &mut buf, p0, tag, Some(k as i8));
+        let bits = match ctx.lex.get(j as usize) {
+            Some(&b) => b,
+            None => lexicon.bits_of(&tokens[j as usize]),
+        };
+        for tag in lexicon.tag_pieces(bits) {
+            sink.emit(Name::one(p0, tag), Some(k as i8), 1.0);
         }
     }
     if ctx.quoted.get(i).copied().unwrap_or(false) {
-        sink.emit("quoted", None, 1.0);
+        sink.emit(Name::lit(p::QUOTED), None, 1.0);
     }
     let d = ctx.density.get(i).copied().unwrap_or(0).min(4) as usize;
-    emit2(sink, &mut buf, "dens:", BUCKET_NAMES[d], None);
+    sink.emit(Name::one(p::DENS, p::DIGITS[d]), None, 1.0);
     let b = bucket(ctx.sentence_prob, 10);
-    emit2(sink, &mut buf, "sp:", BUCKET_NAMES[b], None);
-    emit3(
-        sink,
-        &mut buf,
-        "spw:",
-        BUCKET_NAMES[b / 2],
-        word(0),
-        Some(0),
-    );
+    sink.emit(Name::one(p::SP, p::DIGITS[b]), None, 1.0);
+    sink.emit(Name::two(p::SPW, p::DIGITS[b / 2], w0), Some(0), 1.0);
     if i == 0 {
-        sink.emit("first", None, 1.0);
+        sink.emit(Name::lit(p::FIRST), None, 1.0);
     }
     if i + 1 == tokens.len() {
-        sink.emit("last", None, 1.0);
+        sink.emit(Name::lit(p::LAST), None, 1.0);
     }
 }
 
@@ -438,13 +749,14 @@ pub fn technique_features(
     repeats: usize,
     sink: &mut impl Sink,
 ) {
-    let mut buf = String::new();
     let span = &tokens[range.clone()];
-    sink.emit("bias", None, 1.0);
-    bag_of_terms(span, lexicon, sink, &mut buf);
+    sink.emit(Name::lit(p::BIAS), None, 1.0);
+    let mut lex = Vec::new();
+    lexicon_bits(span, lexicon, &mut lex);
+    bag_of_terms(span, &lex, lexicon, sink);
     if let (Some(f), Some(l)) = (span.first(), span.last()) {
-        emit2(sink, &mut buf, "first:", &f.norm, None);
-        emit2(sink, &mut buf, "last:", &l.norm, None);
+        sink.emit(Name::one(p::FIRST_W, f.piece()), None, 1.0);
+        sink.emit(Name::one(p::LAST_W, l.piece()), None, 1.0);
     }
     span_char_ngrams(span, sink, &mut buf);
     let len = match span.len() {
@@ -455,28 +767,26 @@ pub fn technique_features(
         7..=12 => "7-12",
         _ => "13+",
     };
-    emit2(sink, &mut buf, "len:", len, None);
-    for (k, p) in [(-2isize, "l2:"), (-1, "l1:")] {
+    sink.emit(Name::one(p::LEN, Piece::new(len)), None, 1.0);
+    for (k, p0) in [(-2isize, p::L2), (-1, p::L1)] {
         let j = range.start as isize + k;
         let w = if j < 0 {
-            "<s>"
+            p::BOS
         } else {
-            tokens[j as usize].norm.as_str()
+            tokens[j as usize].piece()
         };
-        emit2(sink, &mut buf, p, w, None);
+        sink.emit(Name::one(p0, w), None, 1.0);
     }
-    for (k, p) in [(0usize, "r1:"), (1, "r2:")] {
-        let w = tokens
-            .get(range.end + k)
-            .map_or("</s>", |t| t.norm.as_str());
-        emit2(sink, &mut buf, p, w, None);
+    for (k, p0) in [(0usize, p::R1), (1, p::R2)] {
+        let w = tokens.get(range.end + k).map_or(p::EOS, |t| t.piece());
+        sink.emit(Name::one(p0, w), None, 1.0);
     }
     let rep = match repeats {
         0..=1 => "1",
         2 => "2",
         _ => "3+",
     };
-    emit2(sink, &mut buf, "rep:", rep, None);
+    sink.emit(Name::one(p::REP, Piece::new(rep)), None, 1.0);
 }
 
 /// Character 3-, 4- and 5-grams (`c:`) of the span's normalised tokens joined by single spaces.
@@ -512,7 +822,8 @@ fn span_char_ngrams(span: &[Token], sink: &mut impl Sink, buf: &mut String) {
 /// `i + L + 1` (a repeat directly adjacent to the previous one is not counted; this is the rule
 /// the shipped model was trained with). Windows are compared by a 64-bit rolling hash of word
 /// ids, computed once per distinct sequence length, so a document costs O(words) per length
-/// rather than O(words) per span.
+/// rather than O(words) per span. A sequence whose rarest word occurs rarely (≤ 512 / length times) is counted
+/// directly instead, by comparing the windows at that word's occurrences (same rule, exact).
 #[derive(Debug, Default)]
 pub struct RepeatCounter {
     ids: HashMap<String, u32>,
@@ -522,6 +833,8 @@ pub struct RepeatCounter {
     word_counts: Vec<usize>,
     /// Per sequence length: window hash → (count, start of the last counted window).
     windows: std::cell::RefCell<HashMap<usize, WindowCounts>>,
+    /// Positions in `seq` of each word id, grouped by id (`occurrences.1[occurrences.0[id]..]`).
+    occurrences: std::cell::OnceCell<(Vec<u32>, Vec<u32>)>,
 }
 
 /// Window hash → (occurrences counted, start of the last counted window).
@@ -541,7 +854,7 @@ impl RepeatCounter {
         let mut word_counts = Vec::new();
         for t in tokens.iter().filter(|t| !t.is_punct()) {
             let next = ids.len() as u32;
-            let id = *ids.entry(t.norm.clone()).or_insert(next);
+            let id = *ids.entry(t.norm.to_string()).or_insert(next);
             if id as usize == word_counts.len() {
                 word_counts.push(0);
             }
@@ -553,7 +866,51 @@ impl RepeatCounter {
             seq,
             word_counts,
             windows: Default::default(),
+            occurrences: Default::default(),
         }
+    }
+
+    /// Start of each id's group in the positions list, and the positions grouped by id.
+    fn occurrences(&self) -> &(Vec<u32>, Vec<u32>) {
+        self.occurrences.get_or_init(|| {
+            let mut starts = Vec::with_capacity(self.word_counts.len() + 1);
+            let mut total = 0u32;
+            for &c in &self.word_counts {
+                starts.push(total);
+                total += c as u32;
+            }
+            starts.push(total);
+            let mut fill = starts.clone();
+            let mut positions = vec![0u32; total as usize];
+            for (i, &id) in self.seq.iter().enumerate() {
+                positions[fill[id as usize] as usize] = i as u32;
+                fill[id as usize] += 1;
+            }
+            (starts, positions)
+        })
+    }
+
+    /// Non-overlapping occurrences of `words` (at least two), found by comparing the windows
+    /// aligned on the occurrences of its rarest word (`k`-th of the sequence).
+    fn count_direct(&self, words: &[u32], k: usize) -> usize {
+        let (starts, positions) = self.occurrences();
+        let id = words[k] as usize;
+        let len = words.len();
+        let mut count = 0;
+        let mut last: Option<usize> = None;
+        for &p in &positions[starts[id] as usize..starts[id + 1] as usize] {
+            let Some(i) = (p as usize).checked_sub(k) else {
+                continue;
+            };
+            if i + len > self.seq.len() || self.seq[i..i + len] != *words {
+                continue;
+            }
+            if last.is_none_or(|l| i > l + len) {
+                count += 1;
+                last = Some(i);
+            }
+        }
+        count
     }
 
     fn window_hash(ids: impl Iterator<Item = u32>) -> u64 {
@@ -588,19 +945,57 @@ impl RepeatCounter {
         out
     }
 
+    /// Indexes a document given as the word ids of its non-punctuation tokens (ids below
+    /// `n_ids`; equal ids for equal normalised forms). Count spans with [`RepeatCounter::count_ids`].
+    pub fn from_ids(seq: Vec<u32>, n_ids: usize) -> Self {
+        let mut word_counts = vec![0usize; n_ids];
+        for &id in &seq {
+            word_counts[id as usize] += 1;
+        }
+        RepeatCounter {
+            ids: HashMap::default(),
+            seq,
+            word_counts,
+            windows: Default::default(),
+            occurrences: Default::default(),
+        }
+    }
+
     /// Occurrences of the span's word sequence in the document (at least 1).
     pub fn count(&self, span: &[Token]) -> usize {
         let mut words = Vec::new();
         for t in span.iter().filter(|t| !t.is_punct()) {
-            match self.ids.get(&t.norm) {
+            match self.ids.get(t.norm.as_str()) {
                 Some(&id) => words.push(id),
                 None => return 1,
             }
+        }
+        self.count_ids(&words)
+    }
+
+    /// Occurrences of a word-id sequence (ids as given to [`RepeatCounter::from_ids`]; at least 1).
+    pub fn count_ids(&self, words: &[u32]) -> usize {
+        if words
+            .iter()
+            .any(|&id| id as usize >= self.word_counts.len())
+        {
+            return 1;
         }
         match words.len() {
             0 => 1,
             1 => self.word_counts[words[0] as usize].max(1),
             len => {
+                let (k, rarest) = words
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &id)| (k, self.word_counts[id as usize]))
+                    .min_by_key(|x| x.1)
+                    .unwrap_or((0, 0));
+                // Direct counting costs rarest × len per span; the per-length index costs O(words)
+                // once per length. Cap the former so a repetitive document stays linear.
+                if rarest.saturating_mul(len) <= 512 {
+                    return self.count_direct(words, k).max(1);
+                }
                 let key = Self::window_hash(words.iter().copied());
                 let mut cache = self.windows.borrow_mut();
                 let windows = cache.entry(len).or_insert_with(|| self.index_length(len));

@@ -72,7 +72,17 @@ pub fn is_function_word(norm: &str) -> bool {
 
 /// A set of named word lists; each word maps to the bit set of the lists it belongs to.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(from = "LexiconData", into = "LexiconData")]
 pub struct Lexicon {
+    names: Vec<String>,
+    words: HashMap<String, u32>,
+    /// The list names as feature-name pieces (hashes), derived from `names`.
+    pieces: Vec<(u64, u64)>,
+}
+
+/// The serialised form of a [`Lexicon`] (list names, then words in key order).
+#[derive(Serialize, Deserialize)]
+struct LexiconData {
     names: Vec<String>,
     #[serde(serialize_with = "sorted")]
     words: HashMap<String, u32>,
@@ -82,6 +92,27 @@ pub struct Lexicon {
 fn sorted<S: serde::Serializer>(map: &HashMap<String, u32>, s: S) -> Result<S::Ok, S::Error> {
     let ordered: std::collections::BTreeMap<&String, &u32> = map.iter().collect();
     ordered.serialize(s)
+}
+
+impl From<LexiconData> for Lexicon {
+    fn from(d: LexiconData) -> Self {
+        let mut l = Lexicon {
+            names: d.names,
+            words: d.words,
+            pieces: Vec::new(),
+        };
+        l.refresh_pieces();
+        l
+    }
+}
+
+impl From<Lexicon> for LexiconData {
+    fn from(l: Lexicon) -> Self {
+        LexiconData {
+            names: l.names,
+            words: l.words,
+        }
+    }
 }
 
 impl Lexicon {
@@ -101,6 +132,50 @@ impl Lexicon {
             None => return,
         };
         *self.words.entry(word.to_lowercase()).or_insert(0) |= 1 << id;
+        self.refresh_pieces();
+    }
+
+    fn refresh_pieces(&mut self) {
+        self.pieces = self
+            .names
+            .iter()
+            .map(|n| crate::hashing::hash_bytes(n.as_bytes()))
+            .collect();
+    }
+
+    /// The bit set of the lists a token's normalised form belongs to.
+    #[inline]
+    pub fn bits_of(&self, token: &crate::tokens::Token) -> u32 {
+        if self.words.is_empty() {
+            return 0;
+        }
+        self.words.get(token.norm.as_str()).copied().unwrap_or(0)
+    }
+
+    /// The bit set of the lists a normalised word belongs to.
+    pub fn bits_of_str(&self, word: &str) -> u32 {
+        self.words.get(word).copied().unwrap_or(0)
+    }
+
+    /// All listed words (any order).
+    pub fn words(&self) -> Vec<&str> {
+        self.words.keys().map(String::as_str).collect()
+    }
+
+    /// The names of the lists in `bits`, in bit order, as feature-name pieces.
+    #[inline]
+    pub fn tag_pieces(&self, bits: u32) -> impl Iterator<Item = crate::hashing::Piece<'_>> + '_ {
+        let mut rest = bits;
+        std::iter::from_fn(move || {
+            while rest != 0 {
+                let i = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                if let (Some(n), Some(&(h, p))) = (self.names.get(i), self.pieces.get(i)) {
+                    return Some(crate::hashing::Piece::with_hash(n, h, p));
+                }
+            }
+            None
+        })
     }
 
     /// Adds the project's own intensifier list under the name `intensifier`.

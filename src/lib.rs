@@ -33,10 +33,12 @@
 
 pub mod analyze;
 pub mod batch;
+pub mod compiled;
 pub mod corpus;
 pub mod error;
 pub mod eval;
 pub mod features;
+pub mod hashing;
 pub mod lexicon;
 pub mod model;
 pub mod model_file;

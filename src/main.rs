@@ -294,6 +294,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let model = load_model(model.as_deref())?;
             let (name, text) = read_document(path.as_deref(), lossy)?;
             let analyzer = Analyzer::new(&model, Options { threshold });
+            if to_format(format) == Format::Json {
+                // Streamed: a report can be several times the size of its document.
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+                let written = analyzer.write_json(&text, &mut out).and_then(|_| {
+                    out.write_all(b"\n")
+                        .and_then(|_| out.flush())
+                        .map_err(|e| slant::Error::io("<stdout>", e))
+                });
+                return match written {
+                    Ok(()) => Ok(ExitCode::SUCCESS),
+                    Err(slant::Error::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::BrokenPipe =>
+                    {
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(e) => Err(e).with_context(|| format!("cannot analyse {name}")),
+                };
+            }
             let report = analyzer
                 .analyze(&text)
                 .with_context(|| format!("cannot analyse {name}"))?;

@@ -149,3 +149,129 @@ pub fn best_technique(
         None => (String::new(), 0.0),
     }
 }
+
+/// Reusable buffers of the analysis fast path (one per document being analysed).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// Tokens of the current sentence.
+    pub tokens: Vec<Token>,
+    infos: Vec<crate::compiled::WordInfo>,
+    cols: Vec<u32>,
+    counts: Vec<(u32, f32)>,
+    ctx: SentenceContext,
+    terms: Vec<f32>,
+    /// Span-head probability of each token of the current sentence.
+    pub probs: Vec<f32>,
+    /// Per token: the summed weight of its own-word features (what [`evidence`] computes).
+    pub own: Vec<f32>,
+}
+
+/// The analysis fast path, stage one: tokens (left in `scratch`) and the sentence head's
+/// calibrated logit and probability, the same as [`sentence_logit`] over [`score_sentence`]'s
+/// tokens, bit for bit, through the precomputed lookups of `heads`.
+pub(crate) fn sentence_head_fast(
+    model: &Model,
+    heads: &crate::compiled::CompiledHeads,
+    text: &str,
+    range: Range<usize>,
+    scratch: &mut Scratch,
+) -> Result<(f32, f32)> {
+    prepare_fast(heads, text, range, scratch)?;
+    let s = scratch;
+    // Sentence head: the TF-IDF row of `Vectorizer::transform`.
+    s.cols.clear();
+    heads.sentence_columns(model, &s.tokens, &s.infos, &mut s.cols);
+    s.cols.sort_unstable();
+    s.counts.clear();
+    for &c in &s.cols {
+        match s.counts.last_mut() {
+            Some(l) if l.0 == c => l.1 += 1.0,
+            _ => s.counts.push((c, 1.0)),
+        }
+    }
+    let row = model.sentence.vectorizer.weight(&s.counts);
+    let c = model.sentence.calibration;
+    let logit = c.a * model.sentence.head.logit(&row) + c.b;
+    Ok((logit, sigmoid(logit)))
+}
+
+/// Tokenizes the sentence `range` of `text` into `scratch`, with each token's word info.
+pub(crate) fn prepare_fast(
+    heads: &crate::compiled::CompiledHeads,
+    text: &str,
+    range: Range<usize>,
+    scratch: &mut Scratch,
+) -> Result<()> {
+    scratch.tokens.clear();
+    crate::tokens::tokenize_into(text, range, &mut scratch.tokens)?;
+    heads.infos(&scratch.tokens, &mut scratch.infos);
+    Ok(())
+}
+
+/// The analysis fast path, stage two: span-head probabilities ([`token_probabilities`]) and
+/// evidence weights (what [`evidence`] sums) of the tokens in `scratch`, for a sentence of
+/// probability `prob`.
+pub(crate) fn span_head_fast(
+    model: &Model,
+    heads: &crate::compiled::CompiledHeads,
+    prob: f32,
+    scratch: &mut Scratch,
+) {
+    let s = scratch;
+    s.ctx.lex.clear();
+    s.ctx.lex.extend(s.infos.iter().map(|i| i.lex));
+    s.ctx.reset_context(&s.tokens);
+    s.ctx.sentence_prob = prob;
+    s.probs.clear();
+    s.own.clear();
+    let head = &model.span.head;
+    for i in 0..s.tokens.len() {
+        s.terms.clear();
+        let mut own = 0.0f32;
+        let terms = &mut s.terms;
+        heads.span_features(model, &s.tokens, &s.infos, i, &s.ctx, |c, anchor| {
+            let w = head.weight(c) * 1.0;
+            terms.push(w);
+            if anchor == Some(0) {
+                own += w;
+            }
+        });
+        let z = head.bias + s.terms.iter().sum::<f32>();
+        s.probs.push(sigmoid(z));
+        s.own.push(own);
+    }
+}
+
+/// [`technique_probabilities`] with the span's repeat count already known.
+pub(crate) fn technique_probabilities_n(
+    model: &Model,
+    tokens: &[Token],
+    range: Range<usize>,
+    repeats: usize,
+) -> Vec<f32> {
+    if range.start >= range.end || range.end > tokens.len() {
+        return Vec::new();
+    }
+    let head = &model.technique;
+    let mut look = Lookup::new(&head.index);
+    technique_features(tokens, range, &model.lexicon, repeats, &mut look);
+    let row = binary_unit_row(look.found.iter().map(|x| x.0));
+    head.head.probabilities(&row)
+}
+
+/// The most likely technique and its probability from the head's probabilities.
+pub(crate) fn best_of(model: &Model, probs: &[f32]) -> (String, f32) {
+    match probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) {
+        Some((i, p)) => (
+            model
+                .technique
+                .head
+                .classes
+                .get(i)
+                .cloned()
+                .unwrap_or_default(),
+            *p,
+        ),
+        None => (String::new(), 0.0),
+    }
+}

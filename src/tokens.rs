@@ -6,6 +6,8 @@
 //! ([`Token::norm`]) is computed afterwards, so lower-casing or quote folding can never shift a span.
 
 use crate::error::{Error, Result};
+use crate::hashing::hash_bytes;
+use compact_str::CompactString;
 use std::ops::Range;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
@@ -17,21 +19,140 @@ pub struct Token {
     pub start: usize,
     /// Byte offset one past the last byte.
     pub end: usize,
-    /// Lower-cased form with digits folded to `0` and typographic quotes folded to ASCII.
-    pub norm: String,
+    /// Lower-cased form with digits folded to `0` and typographic quotes folded to ASCII
+    /// (stored inline, without an allocation, up to 24 bytes).
+    pub norm: CompactString,
     /// Coarse word shape: `Xx` (capitalised), `X` (all caps), `x`, `0` (digits), `p` (punctuation), `o` (other).
     pub shape: &'static str,
+    /// Polynomial hash of `norm` and `BASE^len(norm)` (see [`crate::hashing`]).
+    pub(crate) key: (u64, u64),
 }
 
 impl Token {
+    /// A token of `surface` (the original text of `start..end`).
+    fn new(start: usize, end: usize, surface: &str) -> Token {
+        let norm = normalise_compact(surface);
+        let key = hash_bytes(norm.as_bytes());
+        Token {
+            start,
+            end,
+            norm,
+            shape: shape(surface),
+            key,
+        }
+    }
+
     /// True when the token is a single punctuation character.
     pub fn is_punct(&self) -> bool {
         self.shape == "p"
     }
+
+    /// The normalised form as a feature-name piece.
+    #[inline(always)]
+    pub(crate) fn piece(&self) -> crate::hashing::Piece<'_> {
+        crate::hashing::Piece::with_hash(self.norm.as_str(), self.key.0, self.key.1)
+    }
 }
 
 /// Tokenizes `text[range]`; offsets in the result index `text`.
+///
+/// Same tokens as [`tokenize_reference`] (the `tokenizers` BERT pre-tokenizer, the tokenizer of
+/// record) by a byte scanner: split at every `char::is_whitespace` character (dropped), and make
+/// every punctuation character (ASCII punctuation or Unicode category P*, `is_bert_punc` of
+/// `tokenizers`) its own token. Tokens made only of invisible characters are skipped. Equality
+/// is checked by a property test and by a corpus test (`tests/tokenizer.rs`).
 pub fn tokenize(text: &str, range: Range<usize>) -> Result<Vec<Token>> {
+    let mut out = Vec::new();
+    tokenize_into(text, range, &mut out)?;
+    Ok(out)
+}
+
+/// Like [`tokenize`], appending to `out` (whose allocation is reused across sentences).
+pub fn tokenize_into(text: &str, range: Range<usize>, out: &mut Vec<Token>) -> Result<()> {
+    let slice = text.get(range.clone()).ok_or_else(|| {
+        Error::Tokenizer(format!("range {range:?} is not on character boundaries"))
+    })?;
+    let base = range.start;
+    let bytes = slice.as_bytes();
+    out.reserve(bytes.len() / 5 + 1);
+    // Start of the word being scanned, and whether it holds a non-ASCII character.
+    let mut word: Option<usize> = None;
+    let mut wide = false;
+    let mut i = 0;
+    let flush = |from: usize, to: usize, wide: bool, out: &mut Vec<Token>| {
+        let s = &slice[from..to];
+        if wide && s.chars().all(is_invisible) {
+            return;
+        }
+        out.push(Token::new(base + from, base + to, s));
+    };
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (class, len) = if b < 0x80 {
+            (ASCII_CLASS[b as usize], 1)
+        } else {
+            // `slice` is valid UTF-8 and `i` is on a boundary: decode one character.
+            let c = slice[i..].chars().next().unwrap_or('\u{FFFD}');
+            let class = if c.is_whitespace() {
+                SPACE
+            } else if unicode_categories::UnicodeCategories::is_punctuation(c) {
+                PUNCT
+            } else {
+                WORD
+            };
+            (class, c.len_utf8())
+        };
+        match class {
+            WORD => {
+                if word.is_none() {
+                    word = Some(i);
+                    wide = false;
+                }
+                wide |= len > 1;
+            }
+            _ => {
+                if let Some(w) = word.take() {
+                    flush(w, i, wide, out);
+                }
+                if class == PUNCT {
+                    flush(i, i + len, len > 1, out);
+                }
+            }
+        }
+        i += len;
+    }
+    if let Some(w) = word {
+        flush(w, bytes.len(), wide, out);
+    }
+    Ok(())
+}
+
+const WORD: u8 = 0;
+const SPACE: u8 = 1;
+const PUNCT: u8 = 2;
+
+/// Class of each ASCII byte: `char::is_whitespace` (which, unlike `u8::is_ascii_whitespace`,
+/// includes U+000B), `char::is_ascii_punctuation`, else part of a word.
+const ASCII_CLASS: [u8; 128] = {
+    let mut t = [WORD; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8 as char;
+        t[b] = if matches!(c, '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ') {
+            SPACE
+        } else if c.is_ascii_punctuation() {
+            PUNCT
+        } else {
+            WORD
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The reference tokenizer: the BERT pre-tokenizer of the `tokenizers` crate, which
+/// [`tokenize`] reproduces. Kept to prove that equality in tests.
+pub fn tokenize_reference(text: &str, range: Range<usize>) -> Result<Vec<Token>> {
     let slice = text.get(range.clone()).ok_or_else(|| {
         Error::Tokenizer(format!("range {range:?} is not on character boundaries"))
     })?;
@@ -45,12 +166,7 @@ pub fn tokenize(text: &str, range: Range<usize>) -> Result<Vec<Token>> {
         if s.is_empty() || s.chars().all(is_invisible) {
             continue;
         }
-        out.push(Token {
-            start: range.start + a,
-            end: range.start + b,
-            norm: normalise(s),
-            shape: shape(s),
-        });
+        out.push(Token::new(range.start + a, range.start + b, s));
     }
     Ok(out)
 }
@@ -77,6 +193,11 @@ fn is_invisible(c: char) -> bool {
 /// The normalised form of one token, used by every feature.
 pub fn normalise(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    normalise_slow(s, &mut out);
+    out
+}
+
+fn normalise_slow(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '\u{2018}' | '\u{2019}' | '\u{201B}' | '`' | '\u{00B4}' => out.push('\''),
@@ -87,10 +208,47 @@ pub fn normalise(s: &str) -> String {
             c => out.extend(c.to_lowercase()),
         }
     }
-    out
+}
+
+/// [`normalise`] into an inline string; ASCII tokens take a byte-wise path (same result).
+fn normalise_compact(s: &str) -> CompactString {
+    let bytes = s.as_bytes();
+    if !s.is_ascii() {
+        let mut out = String::with_capacity(s.len());
+        normalise_slow(s, &mut out);
+        return CompactString::from(out);
+    }
+    let already = bytes
+        .iter()
+        .all(|&b| !b.is_ascii_uppercase() && !b.is_ascii_digit() && b != b'`');
+    if already {
+        return CompactString::new(s);
+    }
+    let mut buf = [0u8; 64];
+    if bytes.len() <= buf.len() {
+        for (o, &b) in buf.iter_mut().zip(bytes) {
+            *o = fold_ascii(b);
+        }
+        // Only ASCII bytes were written.
+        return CompactString::new(std::str::from_utf8(&buf[..bytes.len()]).unwrap_or_default());
+    }
+    let folded: String = bytes.iter().map(|&b| fold_ascii(b) as char).collect();
+    CompactString::from(folded)
+}
+
+#[inline]
+fn fold_ascii(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b'0',
+        b'`' => b'\'',
+        _ => b.to_ascii_lowercase(),
+    }
 }
 
 fn shape(s: &str) -> &'static str {
+    if s.is_ascii() {
+        return shape_ascii(s.as_bytes());
+    }
     let mut chars = s.chars();
     let first = match chars.next() {
         Some(c) => c,
@@ -104,13 +262,50 @@ fn shape(s: &str) -> &'static str {
     {
         return "0";
     }
-    let letters: Vec<char> = s.chars().filter(|c| c.is_alphabetic()).collect();
-    if letters.is_empty() {
+    let mut letters = 0usize;
+    let mut all_upper = true;
+    for c in s.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        all_upper &= c.is_uppercase();
+    }
+    if letters == 0 {
         return "o";
     }
-    if letters.iter().all(|c| c.is_uppercase()) && letters.len() > 1 {
+    if all_upper && letters > 1 {
         "X"
     } else if first.is_uppercase() {
+        "Xx"
+    } else {
+        "x"
+    }
+}
+
+/// [`shape`] of an ASCII token (for ASCII, `char::is_alphabetic`, `is_alphanumeric` and
+/// `is_uppercase` are their `is_ascii_*` forms).
+fn shape_ascii(b: &[u8]) -> &'static str {
+    let Some(&first) = b.first() else {
+        return "o";
+    };
+    if b.len() == 1 && (first.is_ascii_punctuation() || !first.is_ascii_alphanumeric()) {
+        return "p";
+    }
+    let mut numeric = true;
+    let mut letters = 0usize;
+    let mut all_upper = true;
+    for &c in b {
+        numeric &= c.is_ascii_digit() || c == b'.' || c == b',';
+        if c.is_ascii_alphabetic() {
+            letters += 1;
+            all_upper &= c.is_ascii_uppercase();
+        }
+    }
+    if numeric {
+        "0"
+    } else if letters == 0 {
+        "o"
+    } else if all_upper && letters > 1 {
+        "X"
+    } else if first.is_ascii_uppercase() {
         "Xx"
     } else {
         "x"
@@ -145,6 +340,62 @@ mod tests {
             norms,
             vec!["in", "0000", "prices", "rose", "0", ".", "0", "%"]
         );
+    }
+
+    #[test]
+    fn ascii_shape_equals_the_general_rule() {
+        // Every ASCII token of up to three characters from a representative alphabet.
+        let alphabet = b"aZ0.,!-' x";
+        let mut words = vec![String::new()];
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for w in &words {
+                for &c in alphabet {
+                    let mut w = w.clone();
+                    w.push(c as char);
+                    next.push(w);
+                }
+            }
+            words.extend(next);
+        }
+        for b in 0u8..128 {
+            words.push((b as char).to_string());
+        }
+        for w in words {
+            let general = {
+                // The rule for any text, forced past the ASCII fast path.
+                let mut chars = w.chars();
+                match chars.next() {
+                    None => "o",
+                    Some(first) => {
+                        if chars.next().is_none()
+                            && (first.is_ascii_punctuation() || !first.is_alphanumeric())
+                        {
+                            "p"
+                        } else if w
+                            .chars()
+                            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+                        {
+                            "0"
+                        } else {
+                            let letters: Vec<char> =
+                                w.chars().filter(|c| c.is_alphabetic()).collect();
+                            if letters.is_empty() {
+                                "o"
+                            } else if letters.iter().all(|c| c.is_uppercase()) && letters.len() > 1
+                            {
+                                "X"
+                            } else if first.is_uppercase() {
+                                "Xx"
+                            } else {
+                                "x"
+                            }
+                        }
+                    }
+                }
+            };
+            assert_eq!(shape_ascii(w.as_bytes()), general, "{w:?}");
+        }
     }
 
     #[test]

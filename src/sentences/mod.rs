@@ -1,6 +1,7 @@
 //! Stage 1, sentences: split news text into sentences.
 //!
-//! Starts from the Unicode sentence boundaries of UAX #29 (`unicode-segmentation`), then repairs
+//! Starts from the Unicode sentence boundaries of UAX #29 (those of `unicode-segmentation`,
+//! computed by [`bounds`] with the same rules and table but an O(1) ASCII lookup), then repairs
 //! what news text breaks: abbreviations and initials before names ("Mr. Smith", "J. Doe"), a
 //! boundary followed by a lower-case word, and over-long runs with no punctuation (split at a
 //! space so one line of 100 MB never becomes one sentence). Line breaks (LF, CRLF, paragraph
@@ -8,7 +9,9 @@
 //! Every sentence is a byte range into the original text with no leading or trailing whitespace.
 
 use std::ops::Range;
-use unicode_segmentation::UnicodeSegmentation;
+
+mod bounds;
+mod table;
 
 /// Longest sentence, in bytes, before it is cut at a space.
 pub const MAX_SENTENCE_BYTES: usize = 2_000;
@@ -23,9 +26,30 @@ const ABBREVIATIONS: &[&str] = &[
 
 /// Splits `text` into sentences, returned as trimmed byte ranges in order, never overlapping.
 pub fn split(text: &str) -> Vec<Range<usize>> {
+    // UAX #29 segments (the same as `unicode-segmentation`'s `split_sentence_bound_indices`).
+    split_segments(text, |f| bounds::segments(text, f))
+}
+
+/// [`split`] on the UAX #29 segments of `unicode-segmentation` itself (the reference that
+/// [`split`]'s own segmenter reproduces; kept to prove that equality in tests).
+pub fn split_reference(text: &str) -> Vec<Range<usize>> {
+    use unicode_segmentation::UnicodeSegmentation;
+    split_segments(text, |f| {
+        for (start, seg) in text.split_sentence_bound_indices() {
+            f(start, start + seg.len());
+        }
+    })
+}
+
+/// Merges and trims the raw segments that `segments` reports (as `(start, end)` to the
+/// callback it is given) into sentences.
+fn split_segments(
+    text: &str,
+    segments: impl FnOnce(&mut dyn FnMut(usize, usize)),
+) -> Vec<Range<usize>> {
     let mut raw: Vec<Range<usize>> = Vec::new();
-    for (start, seg) in text.split_sentence_bound_indices() {
-        let end = start + seg.len();
+    segments(&mut |start, end| {
+        let seg = &text[start..end];
         let merge = match raw.last() {
             Some(prev) => should_merge(&text[prev.clone()], seg),
             None => false,
@@ -34,7 +58,7 @@ pub fn split(text: &str) -> Vec<Range<usize>> {
             Some(prev) if merge => prev.end = end,
             _ => raw.push(start..end),
         }
-    }
+    });
     let mut out = Vec::with_capacity(raw.len());
     for r in raw {
         if let Some(t) = trim(text, r) {

@@ -1,0 +1,120 @@
+//! Composable hashes of feature names, so analysis looks features up without building strings.
+//!
+//! A feature name is a concatenation of a few pieces (`"w0:"` + a token's normalised form,
+//! `"b-1:"` + word + `" "` + word, …). The hash used here is a polynomial over the bytes,
+//! `H(c1 … cn) = Σ (ci + 1) · B^(n-i)` (mod 2^64), so the hash of a concatenation follows from the
+//! hashes of its pieces in O(1): `H(a ‖ b) = H(a) · B^|b| + H(b)`. A [`Piece`] carries its bytes,
+//! its hash and `B^len`; every token computes its own once ([`crate::tokens::Token`]), every
+//! constant prefix is a `const`.
+//!
+//! The hash only *finds a candidate*: [`crate::features::FeatureIndex`] then compares the stored
+//! name with the pieces byte by byte, so a lookup is exactly a string lookup, whatever the hash
+//! quality (collisions only cost a failed comparison).
+
+/// Multiplier of the polynomial hash (odd, from the golden ratio).
+pub const BASE: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Hash and `BASE^len` of `bytes`.
+#[inline]
+pub const fn hash_bytes(bytes: &[u8]) -> (u64, u64) {
+    let mut h = 0u64;
+    let mut pw = 1u64;
+    let mut i = 0;
+    while i < bytes.len() {
+        h = h.wrapping_mul(BASE).wrapping_add(bytes[i] as u64 + 1);
+        pw = pw.wrapping_mul(BASE);
+        i += 1;
+    }
+    (h, pw)
+}
+
+/// Hash of `a ‖ b` from the hash of `a` and the hash and `BASE^|b|` of `b`.
+#[inline(always)]
+pub const fn concat(ha: u64, hb: u64, pwb: u64) -> u64 {
+    ha.wrapping_mul(pwb).wrapping_add(hb)
+}
+
+/// Hash of `a ‖ " "` from the hash of `a`.
+#[inline(always)]
+pub const fn push_space(ha: u64) -> u64 {
+    ha.wrapping_mul(BASE).wrapping_add(b' ' as u64 + 1)
+}
+
+/// Spreads a polynomial hash over all 64 bits (its low bits alone are weak) before it indexes
+/// a hash table (the splitmix64 finaliser).
+#[inline(always)]
+pub const fn mix(h: u64) -> u64 {
+    let mut z = h;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// One piece of a feature name: its text, hash and `BASE^len`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece<'a> {
+    /// The text.
+    pub text: &'a str,
+    /// Polynomial hash of the text.
+    pub hash: u64,
+    /// `BASE^len`.
+    pub pow: u64,
+}
+
+impl<'a> Piece<'a> {
+    /// A piece of any text (hashes it).
+    #[inline]
+    pub const fn new(text: &'a str) -> Self {
+        let (hash, pow) = hash_bytes(text.as_bytes());
+        Piece { text, hash, pow }
+    }
+
+    /// A piece whose hash is already known (`hash_bytes(text)`).
+    #[inline(always)]
+    pub const fn with_hash(text: &'a str, hash: u64, pow: u64) -> Self {
+        Piece { text, hash, pow }
+    }
+}
+
+/// A hasher for `u64` keys that are polynomial hashes: spreads them with [`mix`] (a table
+/// indexes by the low bits, which alone are weak in a polynomial hash).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PassThrough(u64);
+
+impl std::hash::Hasher for PassThrough {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ b as u64;
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = mix(n);
+    }
+}
+
+/// Build-hasher of [`PassThrough`].
+pub type PassThroughBuild = std::hash::BuildHasherDefault<PassThrough>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concatenation_is_compositional() {
+        let (ha, _) = hash_bytes(b"w0:");
+        let (hb, pb) = hash_bytes(b"shameful");
+        assert_eq!(concat(ha, hb, pb), hash_bytes(b"w0:shameful").0);
+        let (hc, pc) = hash_bytes(b"act");
+        assert_eq!(
+            concat(push_space(concat(ha, hb, pb)), hc, pc),
+            hash_bytes(b"w0:shameful act").0
+        );
+        assert_ne!(hash_bytes(b"").0, hash_bytes(b"\0").0);
+    }
+}

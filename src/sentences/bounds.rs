@@ -1,0 +1,310 @@
+//! UAX #29 sentence boundaries, exactly as `unicode-segmentation`'s
+//! `split_sentence_bound_indices` (same rules, same Sentence_Break table, see [`super::table`]),
+//! with an O(1) category lookup for ASCII and no per-character table search. The crate stays
+//! the reference: tests compare the two on every character and on the corpora.
+
+use super::table::{LOOKUP, TABLE};
+
+/// Sentence_Break property values.
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum SentenceCat {
+    SC_ATerm,
+    SC_Any,
+    SC_CR,
+    SC_Close,
+    SC_Extend,
+    SC_Format,
+    SC_LF,
+    SC_Lower,
+    SC_Numeric,
+    SC_OLetter,
+    SC_SContinue,
+    SC_STerm,
+    SC_Sep,
+    SC_Sp,
+    SC_Upper,
+}
+
+use SentenceCat::*;
+
+/// Categories of the ASCII characters, read off the table at compile time.
+const ASCII: [SentenceCat; 128] = {
+    let mut t = [SC_Any; 128];
+    let mut k = 0;
+    while k < TABLE.len() && (TABLE[k].0 as u32) < 128 {
+        let (lo, hi, cat) = TABLE[k];
+        let mut c = lo as u32;
+        while c <= hi as u32 && c < 128 {
+            t[c as usize] = cat;
+            c += 1;
+        }
+        k += 1;
+    }
+    t
+};
+
+/// Sentence_Break category of `c` (`SC_Any` when unlisted), as the crate's `sentence_category`.
+#[inline]
+pub(crate) fn category(c: char) -> SentenceCat {
+    let cp = c as u32;
+    if cp < 128 {
+        return ASCII[cp as usize];
+    }
+    let idx = (cp / 0x80) as usize;
+    let last = LOOKUP[LOOKUP.len() - 1] as usize;
+    let range = LOOKUP
+        .get(idx..idx + 2)
+        .map_or(last..TABLE.len(), |r| r[0] as usize..(r[1] as usize + 1));
+    let r = TABLE.get(range).unwrap_or(&[]);
+    match r.binary_search_by(|&(lo, hi, _)| {
+        if lo <= c && c <= hi {
+            std::cmp::Ordering::Equal
+        } else if hi < c {
+            std::cmp::Ordering::Less
+        } else {
+            std::cmp::Ordering::Greater
+        }
+    }) {
+        Ok(i) => r[i].2,
+        Err(_) => SC_Any,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Sot,
+    Eot,
+    Other,
+    CR,
+    LF,
+    Sep,
+    ATerm,
+    UpperLower,
+    ClosePlus,
+    SpPlus,
+    STerm,
+}
+
+type State = [Part; 4];
+
+#[inline]
+fn advance(parts: State, cat: SentenceCat) -> State {
+    match (parts[3], cat) {
+        (Part::ClosePlus, SC_Close) | (Part::SpPlus, SC_Sp) => parts,
+        _ => [
+            parts[1],
+            parts[2],
+            parts[3],
+            match cat {
+                SC_CR => Part::CR,
+                SC_LF => Part::LF,
+                SC_Sep => Part::Sep,
+                SC_ATerm => Part::ATerm,
+                SC_Upper | SC_Lower => Part::UpperLower,
+                SC_Close => Part::ClosePlus,
+                SC_Sp => Part::SpPlus,
+                SC_STerm => Part::STerm,
+                _ => Part::Other,
+            },
+        ],
+    }
+}
+
+/// True when no rule can break before the next character, whatever it is: the state ends in
+/// a letter or other character (SB4 and SB6–SB11 all need a terminator, separator or, for
+/// SB8–SB11, spaces after a terminator), or in spaces that follow neither a terminator nor a
+/// closing mark.
+#[inline]
+fn quiet(parts: &State) -> bool {
+    match parts[3] {
+        Part::UpperLower | Part::Other => true,
+        Part::SpPlus => !matches!(parts[2], Part::ATerm | Part::STerm | Part::ClosePlus),
+        _ => false,
+    }
+}
+
+fn match_sb8(parts: &State, ahead: &str) -> bool {
+    let mut idx = if parts[3] == Part::SpPlus { 2 } else { 3 };
+    if parts[idx] == Part::ClosePlus {
+        idx -= 1
+    }
+    if parts[idx] != Part::ATerm {
+        return false;
+    }
+    for c in ahead.chars() {
+        match category(c) {
+            SC_Lower => return true,
+            SC_OLetter | SC_Upper | SC_Sep | SC_CR | SC_LF | SC_STerm | SC_ATerm => return false,
+            _ => continue,
+        }
+    }
+    false
+}
+
+fn match_sb8a(parts: &State) -> bool {
+    let mut idx = if parts[3] == Part::SpPlus { 2 } else { 3 };
+    if parts[idx] == Part::ClosePlus {
+        idx -= 1
+    }
+    parts[idx] == Part::STerm || parts[idx] == Part::ATerm
+}
+
+fn match_sb9(parts: &State) -> bool {
+    let idx = if parts[3] == Part::ClosePlus { 2 } else { 3 };
+    parts[idx] == Part::STerm || parts[idx] == Part::ATerm
+}
+
+fn match_sb11(parts: &State) -> bool {
+    let mut idx = match parts[3] {
+        Part::Sep | Part::CR | Part::LF => 2,
+        _ => 3,
+    };
+    if parts[idx] == Part::SpPlus {
+        idx -= 1
+    }
+    if parts[idx] == Part::ClosePlus {
+        idx -= 1
+    }
+    parts[idx] == Part::STerm || parts[idx] == Part::ATerm
+}
+
+/// Calls `f(start, end)` for each segment between consecutive sentence boundaries of `text`
+/// (the pieces `split_sentence_bound_indices` yields, in order).
+pub(crate) fn segments(text: &str, mut f: impl FnMut(usize, usize)) {
+    let bytes = text.as_bytes();
+    let mut state: State = [Part::Sot; 4];
+    let mut last: Option<usize> = None;
+    let mut emit = |b: usize, last: &mut Option<usize>| {
+        if let Some(a) = *last {
+            f(a, b);
+        }
+        *last = Some(b);
+    };
+    let mut pos = 0;
+    while pos < bytes.len() {
+        // Fast path: after a letter (state ends in UpperLower) no rule breaks before any
+        // character, and an ASCII letter only shifts one more UpperLower into the state.
+        if state[3] == Part::UpperLower {
+            let start = pos;
+            while pos < bytes.len() && bytes[pos].is_ascii_alphabetic() {
+                pos += 1;
+            }
+            for _ in 0..(pos - start).min(4) {
+                state = [state[1], state[2], state[3], Part::UpperLower];
+            }
+            if pos == bytes.len() {
+                break;
+            }
+        }
+        let b = bytes[pos];
+        let (c, len) = if b < 0x80 {
+            (b as char, 1)
+        } else {
+            let c = text[pos..].chars().next().unwrap_or('\u{FFFD}');
+            (c, c.len_utf8())
+        };
+        let before = pos;
+        let state_before = state;
+        let cat = category(c);
+        pos += len;
+        if quiet(&state_before) {
+            // No rule can break here; only SB5 (Extend, Format keep the state) applies.
+            if !matches!(cat, SC_Extend | SC_Format) {
+                state = advance(state, cat);
+            }
+            continue;
+        }
+        state = advance(state, cat);
+        let brk = match cat {
+            // SB1
+            _ if state_before[3] == Part::Sot => true,
+            // SB3
+            SC_LF if state_before[3] == Part::CR => false,
+            // SB4
+            _ if matches!(state_before[3], Part::Sep | Part::CR | Part::LF) => true,
+            // SB5
+            SC_Extend | SC_Format => {
+                state = state_before;
+                false
+            }
+            // SB6
+            SC_Numeric if state_before[3] == Part::ATerm => false,
+            // SB7
+            SC_Upper if state_before[2] == Part::UpperLower && state_before[3] == Part::ATerm => {
+                false
+            }
+            // SB8
+            _ if match_sb8(&state_before, &text[before..]) => false,
+            // SB8a
+            SC_SContinue | SC_STerm | SC_ATerm if match_sb8a(&state_before) => false,
+            // SB9
+            SC_Close | SC_Sp | SC_Sep | SC_CR | SC_LF if match_sb9(&state_before) => false,
+            // SB10
+            SC_Sp | SC_Sep | SC_CR | SC_LF if match_sb8a(&state_before) => false,
+            // SB11
+            _ if match_sb11(&state_before) => true,
+            // SB998
+            _ => false,
+        };
+        if brk {
+            emit(before, &mut last);
+        }
+    }
+    // SB2
+    if state[3] != Part::Sot && state[3] != Part::Eot {
+        emit(pos, &mut last);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_segmentation::UnicodeSegmentation;
+
+    fn ours(t: &str) -> Vec<(usize, usize)> {
+        let mut v = Vec::new();
+        segments(t, |a, b| v.push((a, b)));
+        v
+    }
+
+    fn theirs(t: &str) -> Vec<(usize, usize)> {
+        t.split_sentence_bound_indices()
+            .map(|(i, s)| (i, i + s.len()))
+            .collect()
+    }
+
+    #[test]
+    fn same_segments_as_unicode_segmentation() {
+        for t in [
+            "",
+            "a",
+            "Hello. World",
+            "Mr. Smith went to Washington. He said \"hi.\" Then left!",
+            "e.g. this. 3.5 is a number. (Yes.) 'Quoted.' Next\r\nline\u{2029}para",
+            "end.\u{301} Next ok.\u{200D}Yes",
+            "U.S. officials.  lower case. Up",
+        ] {
+            assert_eq!(ours(t), theirs(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn every_character_in_sentence_contexts() {
+        let mut batch = String::new();
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            for ctx in ["a. ", "A.", "x! ", "b.) ", ""] {
+                batch.push_str(ctx);
+                batch.push(c);
+                batch.push_str("a. B");
+                batch.push(c);
+                batch.push(' ');
+            }
+            if batch.len() > 8192 {
+                assert_eq!(ours(&batch), theirs(&batch));
+                batch.clear();
+            }
+        }
+        assert_eq!(ours(&batch), theirs(&batch));
+    }
+}

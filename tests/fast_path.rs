@@ -1,0 +1,136 @@
+//! The analysis fast path gives exactly the reference results:
+//!
+//! * `CompiledHeads` (precomputed per-word columns) finds the same span-head features, in the
+//!   same order, as `features::token_features` into a `Lookup`, and the same sentence-head
+//!   columns as `features::sentence_terms`;
+//! * `Analyzer::analyze` (streamed, compiled lookups, evidence from the scoring pass, compact
+//!   document words) serialises to the same JSON as `Analyzer::analyze_reference` (generic
+//!   feature functions, every token kept), on arbitrary strings and on real text (our
+//!   `datasets/*.jsonl`, and the PTC and BABE corpora from `../shared/datasets` when present).
+
+mod common;
+use proptest::prelude::*;
+use slant::compiled::CompiledHeads;
+use slant::features::{sentence_terms, token_features, Lookup, SentenceContext};
+use slant::{Analyzer, Options};
+use std::path::Path;
+
+fn same_features(text: &str) {
+    let model = common::model();
+    let heads = CompiledHeads::new(model);
+    let mut infos = Vec::new();
+    for r in slant::sentences::split(text) {
+        let tokens = slant::tokens::tokenize(text, r).unwrap();
+        heads.infos(&tokens, &mut infos);
+        // Sentence head: same multiset of columns.
+        let mut look = Lookup::new(&model.sentence.vectorizer.index);
+        sentence_terms(&tokens, &model.lexicon, &mut look);
+        let mut want: Vec<u32> = look.found.iter().map(|x| x.0).collect();
+        let mut got = Vec::new();
+        heads.sentence_columns(model, &tokens, &infos, &mut got);
+        want.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, want, "sentence columns of {text:?}");
+        // Span head: same sequence, for a few sentence probabilities.
+        for prob in [0.0, 0.37, 0.99] {
+            let ctx = SentenceContext::new(&tokens, &model.lexicon, prob);
+            let mut look = Lookup::new(&model.span.index);
+            for i in 0..tokens.len() {
+                look.clear();
+                token_features(&tokens, i, &model.lexicon, &ctx, &mut look);
+                let want: Vec<(u32, Option<i8>)> = look.found.iter().map(|x| (x.0, x.1)).collect();
+                let mut got = Vec::new();
+                heads.span_features(model, &tokens, &infos, i, &ctx, |c, a| got.push((c, a)));
+                assert_eq!(got, want, "token {i} of {text:?}");
+                assert!(look.found.iter().all(|x| x.2 == 1.0));
+            }
+        }
+    }
+}
+
+fn same_report(text: &str) {
+    let a = Analyzer::new(common::model(), Options::default());
+    let fast = serde_json::to_string(&a.analyze(text).unwrap()).unwrap();
+    let reference = serde_json::to_string(&a.analyze_reference(text).unwrap()).unwrap();
+    assert_eq!(fast, reference, "report of {text:?}");
+}
+
+fn text_strategy() -> impl Strategy<Value = String> {
+    let pieces = prop_oneof![
+        Just("The shameful, reckless betrayal ".to_string()),
+        Just("critics called the planners cowards. ".to_string()),
+        Just("TOTALLY UNPRECEDENTED ".to_string()),
+        Just("the the the ".to_string()),
+        Just("\r\n".to_string()),
+        Just("“quoted” ".to_string()),
+        Just("\"very\" ".to_string()),
+        Just("Mr. ".to_string()),
+        Just("!!! ".to_string()),
+        Just("2024 ".to_string()),
+        Just("👨‍👩‍👧".to_string()),
+        Just("e\u{301}".to_string()),
+        Just("\u{200B}\u{FEFF}".to_string()),
+        any::<char>().prop_map(|c| c.to_string()),
+        "[a-zA-Z .,;:!?'\"-]{0,12}",
+    ];
+    prop::collection::vec(pieces, 0..60).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn compiled_lookups_equal_the_feature_functions(text in text_strategy()) {
+        same_features(&text);
+    }
+
+    #[test]
+    fn fast_analysis_equals_the_reference(text in text_strategy()) {
+        same_report(&text);
+    }
+}
+
+fn texts(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["text"].as_str().unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn corpora_give_the_same_reports() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(root.join("datasets"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    let shared = root.join("../shared/datasets");
+    if shared.is_dir() {
+        for f in ["ptc/dev.jsonl", "ptc/train.jsonl", "babe/dev.jsonl"] {
+            files.push(shared.join(f));
+        }
+    } else {
+        eprintln!("note: ../shared/datasets is absent; comparing on datasets/ only");
+    }
+    let mut n = 0;
+    for f in files.iter().filter(|f| f.exists()) {
+        for text in texts(f) {
+            same_report(&text);
+            n += 1;
+        }
+    }
+    for text in texts(&root.join("datasets/documents.jsonl"))
+        .iter()
+        .take(50)
+    {
+        same_features(text);
+    }
+    assert!(n > 0);
+    eprintln!("{n} documents compared");
+}
