@@ -545,7 +545,7 @@ pub(crate) mod pieces {
         LXM2 = "lx-2:"; LXM1 = "lx-1:"; LX0 = "lx0:"; LXP1 = "lx+1:"; LXP2 = "lx+2:";
         QUOTED = "quoted"; DENS = "dens:"; SP = "sp:"; SPW = "spw:"; FIRST = "first"; LAST = "last";
         FIRST_W = "first:"; LAST_W = "last:"; LEN = "len:"; L2 = "l2:"; L1 = "l1:"; R1 = "r1:";
-        R2 = "r2:"; REP = "rep:"; BOS = "<s>"; EOS = "</s>";
+        R2 = "r2:"; REP = "rep:"; BOS = "<s>"; EOS = "</s>"; CHAR = "c:";
     }
     pub const DIGITS: [Piece<'static>; 10] = [
         Piece::new("0"),
@@ -758,7 +758,7 @@ pub fn technique_features(
         sink.emit(Name::one(p::FIRST_W, f.piece()), None, 1.0);
         sink.emit(Name::one(p::LAST_W, l.piece()), None, 1.0);
     }
-    span_char_ngrams(span, sink, &mut buf);
+    span_char_ngrams(span, sink);
     let len = match span.len() {
         0..=1 => "1",
         2 => "2",
@@ -793,7 +793,7 @@ pub fn technique_features(
 /// They let the technique head share evidence between inflections and rare words ("demonize",
 /// "demonizing"), which word features cannot: on the TC hold-out they lift micro-F1 by ~3–5
 /// points (docs/EVALUATION.md).
-fn span_char_ngrams(span: &[Token], sink: &mut impl Sink, buf: &mut String) {
+fn span_char_ngrams(span: &[Token], sink: &mut impl Sink) {
     let mut joined = String::new();
     for (i, t) in span.iter().enumerate() {
         if i > 0 {
@@ -810,7 +810,8 @@ fn span_char_ngrams(span: &[Token], sink: &mut impl Sink, buf: &mut String) {
     let n_chars = bounds.len() - 1;
     for n in 3..=5 {
         for i in 0..n_chars.saturating_sub(n - 1) {
-            emit2(sink, buf, "c:", &joined[bounds[i]..bounds[i + n]], None);
+            let gram = Piece::new(&joined[bounds[i]..bounds[i + n]]);
+            sink.emit(Name::one(p::CHAR, gram), None, 1.0);
         }
     }
 }
