@@ -129,6 +129,35 @@ impl<'m> Analyzer<'m> {
         })
     }
 
+    /// Analyses many documents in parallel on the current rayon pool, yielding one result per
+    /// document **in input order**. The input is consumed lazily, [`MANY_CHUNK`] documents at a
+    /// time, so memory stays bounded by one chunk of documents and reports however long the
+    /// iterator is (a file of millions of articles can be streamed through it). To choose the
+    /// number of threads, call it inside `rayon::ThreadPool::install`.
+    ///
+    /// ```
+    /// use slant::{Analyzer, Model, Options};
+    ///
+    /// let model = Model::embedded()?;
+    /// let analyzer = Analyzer::new(&model, Options::default());
+    /// let docs = ["A calm, factual note.", "", "They called it a shameful, disgraceful betrayal!"];
+    /// let reports: Vec<_> = analyzer.analyze_many(docs).collect::<Result<_, _>>()?;
+    /// assert_eq!(reports.len(), 3);
+    /// assert_eq!(reports[1].spans.len(), 0);
+    /// # Ok::<(), slant::Error>(())
+    /// ```
+    pub fn analyze_many<I>(&self, docs: I) -> AnalyzeMany<'_, 'm, I::IntoIter>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str> + Send,
+    {
+        AnalyzeMany {
+            analyzer: self,
+            docs: docs.into_iter(),
+            ready: std::collections::VecDeque::new(),
+        }
+    }
+
     /// Writes the JSON of [`Analyzer::analyze`]`(text)` (byte for byte what `serde_json` makes
     /// of the [`Report`]) to `w` without holding the report: a first pass over the sentences
     /// computes the sentence scores (the document score comes first in the JSON) and the
@@ -479,5 +508,39 @@ impl DocWords {
         let pairs = self.ids_seq.iter().zip(&self.shapes);
         let seq = pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0).collect();
         RepeatCounter::from_ids(seq, self.forms.len())
+    }
+}
+
+/// Documents taken from the input per parallel step of [`Analyzer::analyze_many`].
+pub const MANY_CHUNK: usize = 256;
+
+/// Iterator returned by [`Analyzer::analyze_many`]: one `Result<Report>` per input document, in
+/// input order.
+#[derive(Debug)]
+pub struct AnalyzeMany<'a, 'm, I> {
+    analyzer: &'a Analyzer<'m>,
+    docs: I,
+    ready: std::collections::VecDeque<Result<Report>>,
+}
+
+impl<I> Iterator for AnalyzeMany<'_, '_, I>
+where
+    I: Iterator,
+    I::Item: AsRef<str> + Send,
+{
+    type Item = Result<Report>;
+
+    fn next(&mut self) -> Option<Result<Report>> {
+        if self.ready.is_empty() {
+            use rayon::prelude::*;
+            let chunk: Vec<I::Item> = self.docs.by_ref().take(MANY_CHUNK).collect();
+            let analyzer = self.analyzer;
+            self.ready = chunk
+                .into_par_iter()
+                .map(|d| analyzer.analyze(d.as_ref()))
+                .collect::<Vec<_>>()
+                .into();
+        }
+        self.ready.pop_front()
     }
 }

@@ -71,3 +71,33 @@ fn threshold_controls_how_much_is_flagged() {
     assert!(count(0.5) >= count(0.95));
     assert_eq!(count(1.01f32.min(1.0)), count(1.0));
 }
+
+#[test]
+fn analyze_many_keeps_order_and_equals_one_by_one() {
+    use slant::{analyze::MANY_CHUNK, Analyzer, Model, Options};
+    use std::cell::Cell;
+    let model = Model::embedded().unwrap();
+    let analyzer = Analyzer::new(&model, Options::default());
+    // More than two chunks, with empty and loaded documents mixed in.
+    let docs: Vec<String> = (0..MANY_CHUNK * 2 + 7)
+        .map(|i| match i % 3 {
+            0 => LOADED.to_string(),
+            1 => String::new(),
+            _ => format!("{NEUTRAL} (item {i})"),
+        })
+        .collect();
+    let pulled = Cell::new(0usize);
+    let mut many = analyzer.analyze_many(docs.iter().inspect(|_| pulled.set(pulled.get() + 1)));
+    let first = many.next().unwrap().unwrap();
+    assert_eq!(
+        pulled.get(),
+        MANY_CHUNK,
+        "input is consumed one chunk at a time"
+    );
+    let mut reports = vec![first];
+    reports.extend(many.map(|r| r.unwrap()));
+    assert_eq!(reports.len(), docs.len());
+    for (doc, got) in docs.iter().zip(&reports) {
+        assert_eq!(got, &analyzer.analyze(doc).unwrap(), "{doc:?}");
+    }
+}
