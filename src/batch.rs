@@ -6,6 +6,12 @@
 //! joined; one whose name is also a report field (`score`, `label`, `sentences`, `spans`,
 //! `model`) is kept as `input.NAME`. Rows are read and scored in bounded chunks, in parallel on
 //! the current rayon pool, so memory stays flat.
+//!
+//! [`run_with`] adds fault tolerance without any signal or file code: a cancellation flag stops
+//! the run between rows and leaves whole rows for a prefix of the input (output is flushed after
+//! every chunk), and a checkpoint (the output of an interrupted run, cut to its whole rows with
+//! [`complete_len`]) is checked against the input and resumed so that the final output is
+//! byte-identical to an uninterrupted run's.
 
 use crate::analyze::Analyzer;
 use crate::error::{Error, Result};
@@ -13,7 +19,8 @@ use crate::report::{Label, Report};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Seek, SeekFrom, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Rows scored together (memory is bounded by this many documents).
 pub const CHUNK_ROWS: usize = 512;
@@ -38,6 +45,14 @@ pub struct BatchSummary {
     /// Per-value aggregates of the `summary_field` (empty without one); rows without the field
     /// count under `(missing)`.
     pub groups: BTreeMap<String, GroupStats>,
+    /// Input rows skipped because the checkpoint being resumed already holds them (see
+    /// [`Control::resume`]); they are not counted in `rows`, `ok`, `errors` or `groups`.
+    pub resumed: usize,
+    /// Input bytes of the `resumed` rows.
+    pub resumed_bytes: u64,
+    /// The run stopped early because its cancellation flag was set (see [`Control::cancel`]):
+    /// the output holds the rows of the first `resumed + rows` input lines, each one whole.
+    pub cancelled: bool,
 }
 
 impl BatchSummary {
@@ -81,47 +96,66 @@ pub struct Row {
     pub result: std::result::Result<Report, String>,
 }
 
-/// Scores one input line. A line longer than `max_bytes` fails without being parsed.
-pub fn score_row(analyzer: &Analyzer, line: usize, raw: &[u8], max_bytes: usize) -> Row {
-    let fail = |id: Option<&Value>, msg: String| Row {
-        line,
-        id: id.cloned(),
-        fields: Default::default(),
-        result: Err(msg),
-    };
+/// An input line parsed as far as scoring needs.
+struct Input {
+    id: Option<Value>,
+    fields: serde_json::Map<String, Value>,
+    doc: String,
+}
+
+/// Parses one input line (see [`score_row`]); a line that cannot be scored gives its `id` (when
+/// it has one) and why.
+fn parse_line(raw: &[u8], max_bytes: usize) -> std::result::Result<Input, (Option<Value>, String)> {
     if raw.len() > max_bytes {
-        return fail(None, too_long(raw.len() as u64, max_bytes));
+        return Err((None, too_long(raw.len() as u64, max_bytes)));
     }
     let text = match std::str::from_utf8(raw) {
         Ok(t) => t,
-        Err(e) => return fail(None, format!("invalid UTF-8 at byte {}", e.valid_up_to())),
+        Err(e) => return Err((None, format!("invalid UTF-8 at byte {}", e.valid_up_to()))),
     };
     if text.trim().is_empty() {
-        return fail(None, "empty line".into());
+        return Err((None, "empty line".into()));
     }
     let v: Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => return fail(None, format!("malformed JSON: {e}")),
+        Err(e) => return Err((None, format!("malformed JSON: {e}"))),
     };
-    let id = v.get("id");
-    let doc = match v.get("text") {
-        None => return fail(id, "missing field `text`".into()),
-        Some(Value::String(d)) => d,
-        Some(_) => return fail(id, "field `text` is not a string".into()),
+    let Value::Object(all) = v else {
+        return Err((None, "missing field `text`".into()));
     };
+    let (mut id, mut doc) = (None, None);
     let mut fields = serde_json::Map::new();
-    if let Value::Object(all) = &v {
-        for (k, val) in all {
-            if k != "id" && k != "text" {
-                fields.insert(k.clone(), val.clone());
+    for (k, val) in all {
+        match k.as_str() {
+            "id" => id = Some(val),
+            "text" => doc = Some(val),
+            _ => {
+                fields.insert(k, val);
             }
         }
     }
-    Row {
-        line,
-        id: id.cloned(),
-        fields,
-        result: analyzer.analyze(doc).map_err(|e| e.to_string()),
+    match doc {
+        None => Err((id, "missing field `text`".into())),
+        Some(Value::String(doc)) => Ok(Input { id, fields, doc }),
+        Some(_) => Err((id, "field `text` is not a string".into())),
+    }
+}
+
+/// Scores one input line. A line longer than `max_bytes` fails without being parsed.
+pub fn score_row(analyzer: &Analyzer, line: usize, raw: &[u8], max_bytes: usize) -> Row {
+    match parse_line(raw, max_bytes) {
+        Ok(input) => Row {
+            line,
+            result: analyzer.analyze(&input.doc).map_err(|e| e.to_string()),
+            id: input.id,
+            fields: input.fields,
+        },
+        Err((id, msg)) => Row {
+            line,
+            id,
+            fields: Default::default(),
+            result: Err(msg),
+        },
     }
 }
 
@@ -385,13 +419,210 @@ impl Default for BatchOptions {
     }
 }
 
+/// How a run starts and when it stops early (see [`run_with`]). The default runs the whole input
+/// from its first row, as [`run`] does.
+#[derive(Default)]
+pub struct Control<'a> {
+    /// Checked before each row is scored. Once it is true no further row is scored: the rows
+    /// already scored that follow on from the last written row are written and flushed, and the
+    /// run returns with [`BatchSummary::cancelled`] set. The output then holds whole rows only,
+    /// for a prefix of the input. (The binary sets it from SIGINT/SIGTERM; the library has no
+    /// signal code.)
+    pub cancel: Option<&'a AtomicBool>,
+    /// The output an earlier, interrupted run wrote for the same input and options, ending with a
+    /// whole row (see [`complete_len`]). Its rows are checked against the first input rows (the
+    /// `line` of error rows, the `id` and the pass-through fields of every row; the `id` and
+    /// `line` columns in TSV); on a mismatch the run fails with [`Error::Resume`] before writing
+    /// anything. Otherwise those input rows are skipped, the header is not written again, and the
+    /// rows that follow are written to `output`, which should append to the same file. The
+    /// SemEval format cannot be resumed (it has no row per input line).
+    pub resume: Option<&'a mut dyn BufRead>,
+}
+
+/// Length of the longest prefix of `file` that ends with a newline: the whole rows of a checkpoint
+/// whose writer was killed in the middle of a row. Truncating the file to this length drops the
+/// torn row. Reads backwards from the end in blocks, so a large checkpoint is not read whole.
+pub fn complete_len(file: &mut (impl Read + Seek)) -> std::io::Result<u64> {
+    const BLOCK: u64 = 64 * 1024;
+    let mut end = file.seek(SeekFrom::End(0))?;
+    let mut buf = vec![0u8; BLOCK as usize];
+    while end > 0 {
+        let start = end.saturating_sub(BLOCK);
+        let n = (end - start) as usize;
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut buf[..n])?;
+        if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+/// An `id` as rows carry it: a JSON `null` is the same as no id.
+fn some_id(id: Option<&Value>) -> Option<&Value> {
+    id.filter(|v| !v.is_null())
+}
+
+fn shown(id: Option<&Value>) -> String {
+    some_id(id).map_or("no id".to_string(), |v| format!("id {v}"))
+}
+
+/// Checks checkpoint row `no` (without its newline) against input line `no`.
+fn check_done_row(
+    format: BatchFormat,
+    no: usize,
+    done: &[u8],
+    input: &Line,
+    max_bytes: usize,
+) -> std::result::Result<(), String> {
+    let parsed = match input {
+        Line::Bytes(raw) => parse_line(raw, max_bytes),
+        Line::TooLong(_) => Err((None, String::new())),
+    };
+    let want_id = match &parsed {
+        Ok(i) => i.id.as_ref(),
+        Err((id, _)) => id.as_ref(),
+    };
+    let text = std::str::from_utf8(done).map_err(|_| "is not UTF-8".to_string())?;
+    match format {
+        BatchFormat::Jsonl => {
+            let row: serde_json::Map<String, Value> =
+                serde_json::from_str(text).map_err(|e| format!("is not a JSON object ({e})"))?;
+            let got_id = row.get("id");
+            if some_id(got_id) != some_id(want_id) {
+                return Err(format!(
+                    "has {}, input line {no} has {}",
+                    shown(got_id),
+                    shown(want_id)
+                ));
+            }
+            // A scored row has the report's `score`; an input field of that name is `input.score`.
+            if row.contains_key("score") {
+                let Ok(input) = &parsed else {
+                    return Err(format!("is a scored row, input line {no} cannot be scored"));
+                };
+                for (k, v) in &input.fields {
+                    let name = if REPORT_FIELDS.contains(&k.as_str()) {
+                        format!("input.{k}")
+                    } else {
+                        k.clone()
+                    };
+                    if row.get(&name) != Some(v) {
+                        return Err(format!("field `{name}` differs from input line {no}"));
+                    }
+                }
+            } else {
+                let line = row.get("line").and_then(Value::as_u64);
+                if line != Some(no as u64) || !row.contains_key("error") {
+                    return Err(format!(
+                        "is neither a scored row nor the error row of line {no}"
+                    ));
+                }
+            }
+        }
+        BatchFormat::Tsv => {
+            let mut cols = text.split('\t');
+            let (id, line) = (cols.next().unwrap_or(""), cols.next().unwrap_or(""));
+            if line != no.to_string() {
+                return Err(format!("has line {line:?}"));
+            }
+            let want = cell(&id_text(&want_id.cloned()));
+            if id != want {
+                return Err(format!("has id {id:?}, input line {no} has {want:?}"));
+            }
+        }
+        BatchFormat::Semeval { .. } => return Err("SemEval output cannot be resumed".into()),
+    }
+    Ok(())
+}
+
+/// Reads the rows of a checkpoint, checks each against the next input line (consumed) and counts
+/// them in `summary.resumed`. Returns false for an empty checkpoint (no header either). See
+/// [`Control::resume`].
+fn skip_done(
+    checkpoint: &mut dyn BufRead,
+    input: &mut impl BufRead,
+    options: &BatchOptions,
+    summary: &mut BatchSummary,
+) -> Result<bool> {
+    if let BatchFormat::Semeval { .. } = options.format {
+        return Err(Error::Resume(
+            "SemEval output has no row per input line; resume needs jsonl or tsv".into(),
+        ));
+    }
+    let mut done = Vec::new();
+    let mut rows = 0usize;
+    let mut first = true;
+    loop {
+        done.clear();
+        if checkpoint.read_until(b'\n', &mut done)? == 0 {
+            break;
+        }
+        if done.pop() != Some(b'\n') {
+            return Err(Error::Resume(
+                "the checkpoint ends in a torn row (truncate it to its whole rows first)".into(),
+            ));
+        }
+        if done.last() == Some(&b'\r') {
+            done.pop();
+        }
+        if std::mem::take(&mut first) {
+            if let Some(h) = options.format.header() {
+                if done != h.as_bytes() {
+                    return Err(Error::Resume(
+                        "the checkpoint does not start with the TSV header".into(),
+                    ));
+                }
+                continue;
+            }
+        }
+        let (n, line) = read_line_bounded(input, options.max_bytes)?;
+        if n == 0 {
+            return Err(Error::Resume(format!(
+                "the checkpoint has more rows than the input has lines ({rows})"
+            )));
+        }
+        rows += 1;
+        check_done_row(options.format, rows, &done, &line, options.max_bytes).map_err(|m| {
+            Error::Resume(format!(
+                "checkpoint row {rows} {m}: it was not written for this input (or these options)"
+            ))
+        })?;
+        summary.resumed_bytes += n;
+    }
+    summary.resumed = rows;
+    Ok(!first)
+}
+
 /// Scores every JSONL row of `input` into `output` (see [`BatchOptions`]). `progress` is called
 /// after each chunk with the counts so far.
 pub fn run(
     analyzer: &Analyzer,
+    input: impl BufRead,
+    output: impl Write,
+    options: &BatchOptions,
+    progress: &mut dyn FnMut(&BatchSummary),
+) -> Result<BatchSummary> {
+    run_with(
+        analyzer,
+        input,
+        output,
+        options,
+        Control::default(),
+        progress,
+    )
+}
+
+/// [`run`] with a cancellation flag and a checkpoint to resume from (see [`Control`]). Output is
+/// flushed after every chunk of [`CHUNK_ROWS`] rows, so a run that is killed leaves whole rows
+/// and at most one torn last row behind.
+pub fn run_with(
+    analyzer: &Analyzer,
     mut input: impl BufRead,
     mut output: impl Write,
     options: &BatchOptions,
+    control: Control<'_>,
     progress: &mut dyn FnMut(&BatchSummary),
 ) -> Result<BatchSummary> {
     let mut pool = rayon::ThreadPoolBuilder::new();
@@ -405,40 +636,60 @@ pub fn run(
         .build()
         .map_err(|e| Error::InvalidParams(format!("cannot start worker threads: {e}")))?;
     let mut summary = BatchSummary::default();
-    if let Some(h) = options.format.header() {
+    let mut header_done = false;
+    if let Some(checkpoint) = control.resume {
+        // An empty checkpoint (killed before its header was written) still needs the header.
+        header_done = skip_done(checkpoint, &mut input, options, &mut summary)?;
+    }
+    if let (Some(h), false) = (options.format.header(), header_done) {
         output.write_all(h.as_bytes())?;
         output.write_all(b"\n")?;
     }
-    let mut line_no = 0usize;
+    let cancelled = || control.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    let mut line_no = summary.resumed;
     loop {
-        let mut chunk: Vec<(usize, Line)> = Vec::with_capacity(CHUNK_ROWS);
+        let mut chunk: Vec<(usize, u64, Line)> = Vec::with_capacity(CHUNK_ROWS);
         while chunk.len() < CHUNK_ROWS {
             let (n, line) = read_line_bounded(&mut input, options.max_bytes)?;
             if n == 0 {
                 break;
             }
-            summary.bytes += n;
             line_no += 1;
-            chunk.push((line_no, line));
+            chunk.push((line_no, n, line));
         }
         if chunk.is_empty() {
             break;
         }
-        let out: Vec<Row> = pool.install(|| {
+        if cancelled() {
+            summary.cancelled = true;
+            break;
+        }
+        let out: Vec<Option<Row>> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|(no, line)| match line {
-                    Line::Bytes(raw) => score_row(analyzer, *no, raw, options.max_bytes),
-                    Line::TooLong(len) => Row {
-                        line: *no,
-                        id: None,
-                        fields: Default::default(),
-                        result: Err(too_long(*len, options.max_bytes)),
-                    },
+                .map(|(no, _, line)| {
+                    if cancelled() {
+                        return None;
+                    }
+                    Some(match line {
+                        Line::Bytes(raw) => score_row(analyzer, *no, raw, options.max_bytes),
+                        Line::TooLong(len) => Row {
+                            line: *no,
+                            id: None,
+                            fields: Default::default(),
+                            result: Err(too_long(*len, options.max_bytes)),
+                        },
+                    })
                 })
                 .collect()
         });
-        for row in out {
+        // Rows are written in input order up to the first one left unscored by a cancellation.
+        for (row, (_, n, _)) in out.into_iter().zip(&chunk) {
+            let Some(row) = row else {
+                summary.cancelled = true;
+                break;
+            };
+            summary.bytes += n;
             summary.add(&row, options.summary_field.as_deref());
             let text = row.render(options.format);
             if !text.is_empty() {
@@ -446,7 +697,11 @@ pub fn run(
                 output.write_all(b"\n")?;
             }
         }
+        output.flush()?;
         progress(&summary);
+        if summary.cancelled {
+            break;
+        }
     }
     output.flush()?;
     Ok(summary)
@@ -472,5 +727,100 @@ mod tests {
             });
         }
         assert_eq!(got, vec!["abc", "too long: 17", "last"]);
+    }
+
+    #[test]
+    fn complete_len_finds_the_last_whole_row() {
+        let len = |b: &[u8]| complete_len(&mut std::io::Cursor::new(b)).unwrap();
+        assert_eq!(len(b""), 0);
+        assert_eq!(len(b"torn"), 0);
+        assert_eq!(len(b"a\nb\n"), 4);
+        assert_eq!(len(b"a\nb\ntor"), 4);
+        let mut big = b"first\n".to_vec();
+        big.extend(std::iter::repeat_n(b'x', 200_000));
+        assert_eq!(len(&big), 6);
+    }
+
+    fn rows(input: &str, control: Control<'_>) -> (String, BatchSummary) {
+        let model = crate::Model::embedded().unwrap();
+        let analyzer = Analyzer::new(&model, Default::default());
+        let mut out = Vec::new();
+        let options = BatchOptions {
+            jobs: Some(1),
+            ..Default::default()
+        };
+        let s = run_with(
+            &analyzer,
+            input.as_bytes(),
+            &mut out,
+            &options,
+            control,
+            &mut |_| {},
+        )
+        .unwrap();
+        (String::from_utf8(out).unwrap(), s)
+    }
+
+    const INPUT: &str = "{\"id\":1,\"text\":\"A shameful betrayal.\"}\nnot json\n{\"id\":3,\"src\":\"x\",\"text\":\"The council met.\"}\n{\"id\":4}\n";
+
+    #[test]
+    fn a_set_cancel_flag_scores_nothing() {
+        let flag = AtomicBool::new(true);
+        let (out, s) = rows(
+            INPUT,
+            Control {
+                cancel: Some(&flag),
+                resume: None,
+            },
+        );
+        assert!(s.cancelled && s.rows == 0 && out.is_empty(), "{s:?} {out}");
+        let flag = AtomicBool::new(false);
+        let (_, s) = rows(
+            INPUT,
+            Control {
+                cancel: Some(&flag),
+                resume: None,
+            },
+        );
+        assert!(!s.cancelled && s.rows == 4);
+    }
+
+    #[test]
+    fn resuming_every_prefix_gives_the_same_output() {
+        let (full, _) = rows(INPUT, Control::default());
+        let lines: Vec<&str> = full.split_inclusive('\n').collect();
+        for k in 0..=lines.len() {
+            let done = lines[..k].concat();
+            let mut checkpoint = done.as_bytes();
+            let (rest, s) = rows(
+                INPUT,
+                Control {
+                    cancel: None,
+                    resume: Some(&mut checkpoint),
+                },
+            );
+            assert_eq!(s.resumed, k);
+            assert_eq!(done + &rest, full, "resumed after {k} rows");
+        }
+        // A checkpoint row whose id differs, or a torn one, is refused.
+        let other = full.replacen("\"id\":3", "\"id\":33", 1);
+        for bad in [other.as_str(), &full[..full.len() - 2]] {
+            let model = crate::Model::embedded().unwrap();
+            let analyzer = Analyzer::new(&model, Default::default());
+            let mut checkpoint = bad.as_bytes();
+            let control = Control {
+                cancel: None,
+                resume: Some(&mut checkpoint),
+            };
+            let r = run_with(
+                &analyzer,
+                INPUT.as_bytes(),
+                Vec::new(),
+                &BatchOptions::default(),
+                control,
+                &mut |_| {},
+            );
+            assert!(matches!(r, Err(Error::Resume(_))), "{r:?}");
+        }
     }
 }

@@ -41,6 +41,9 @@ pub enum Error {
     /// An I/O error on a stream (stdin/stdout or a writer given by the caller).
     #[error("stream error: {0}")]
     Stream(#[from] std::io::Error),
+    /// A batch checkpoint cannot be resumed: it does not match the input, or is damaged.
+    #[error("cannot resume: {0}")]
+    Resume(String),
     /// JSON (de)serialisation of a report failed.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),

@@ -1,5 +1,6 @@
 //! The `slant` command line: parse arguments, call the library, map errors to exit codes.
-//! Exit 0 on success, 1 when `slant eval` falls below a quality floor, 2 on any error.
+//! Exit 0 on success, 1 when `slant eval` falls below a quality floor, 2 on any error, 130/143
+//! when `slant batch` is stopped by SIGINT/SIGTERM (its rows so far are kept for `--resume`).
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -20,7 +21,8 @@ use std::process::ExitCode;
   cat article.txt | slant analyze - --format semeval --id 111 --techniques
   slant batch --input articles.jsonl --output scored.jsonl --jobs 2
   slant train --config training/default.toml --out models/default.slant
-  slant eval --data ../shared/datasets"
+  slant eval --data ../shared/datasets
+  slant model info models/default.slant"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -80,13 +82,15 @@ enum Command {
     },
     /// Score JSONL rows `{"id", "text", ...}`: one output row per input row, in order.
     #[command(
-        after_help = "Examples:\n  slant batch --input in.jsonl --output out.jsonl --jobs 2\n  slant batch --input in.jsonl --output out.jsonl --html-dir report/"
+        after_help = "Examples:\n  slant batch --input in.jsonl --output out.jsonl --jobs 2\n  slant batch --input in.jsonl --output out.jsonl --html-dir report/\n  slant batch --input in.jsonl --output out.jsonl --resume   # after Ctrl-C, a kill or a crash"
     )]
     Batch {
         /// Input JSONL file, or `-` for standard input.
         #[arg(long)]
         input: PathBuf,
-        /// Output JSONL file (written to a temporary file, renamed on success), or `-`.
+        /// Output file, or `-`. Rows go to `OUTPUT.partial` (flushed after every chunk), which is
+        /// renamed to OUTPUT on success. On SIGINT/SIGTERM the rows scored so far are kept in
+        /// `OUTPUT.partial` (exit 130/143); `--resume` continues from there.
         #[arg(long)]
         output: PathBuf,
         /// Worker threads (default: all cores).
@@ -117,6 +121,12 @@ enum Command {
         /// into this folder (created when missing).
         #[arg(long, value_name = "DIR")]
         html_dir: Option<PathBuf>,
+        /// Continue an interrupted run from `OUTPUT.partial`: a torn last row is dropped, the
+        /// saved rows are checked against the first input rows (a mismatch is refused), and
+        /// the remaining rows are appended. Without it an existing `OUTPUT.partial` is
+        /// overwritten.
+        #[arg(long)]
+        resume: bool,
     },
     /// Train a model from the corpora (needs `../shared/datasets`; build with `--features blas`).
     #[command(
@@ -172,8 +182,27 @@ enum Command {
         #[arg(long)]
         min_biased_word_top1: Option<f64>,
     },
-    /// Print a model's card (name, version, data, metrics, configuration).
+    /// Model files.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
+    /// Old name of `slant model info`.
+    #[command(hide = true)]
     ModelInfo {
+        /// A model file (default: the embedded model).
+        path: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Print a model's card (name, version, data, metrics, features, configuration); a file that
+    /// is not a valid slant model is an error.
+    #[command(
+        after_help = "Examples:\n  slant model info                       # the embedded model\n  slant model info models/default.slant"
+    )]
+    Info {
         /// A model file (default: the embedded model).
         path: Option<PathBuf>,
     },
@@ -316,6 +345,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             techniques,
             summary,
             html_dir,
+            resume,
         } => {
             check_threshold(threshold)?;
             if jobs == Some(0) {
@@ -328,6 +358,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             if html_dir.is_some() && format != slant::batch::BatchFormat::Jsonl {
                 bail!("--html-dir needs --format jsonl");
+            }
+            if resume && output.as_os_str() == "-" {
+                bail!("--resume needs --output FILE (standard output cannot be resumed)");
+            }
+            if resume && matches!(format, slant::batch::BatchFormat::Semeval { .. }) {
+                bail!("--resume needs --format jsonl or tsv (SemEval output has no row per input line)");
             }
             let options = slant::batch::BatchOptions {
                 jobs,
@@ -365,6 +401,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let output = if to_stdout {
                         let p = spool("output");
                         spooled.push(p.clone());
+                        spooled.push(partial_path(&p));
                         p
                     } else {
                         output
@@ -373,7 +410,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 None => (input, output),
             };
-            let result = (|| -> Result<()> {
+            let result = (|| -> Result<ExitCode> {
                 let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
                     Box::new(BufReader::new(std::io::stdin()))
                 } else {
@@ -386,34 +423,64 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let bar = progress_bar(total);
                 let mut progress = |s: &slant::batch::BatchSummary| {
                     if let Some(b) = &bar {
-                        b.set_position(s.bytes);
+                        b.set_position(s.resumed_bytes + s.bytes);
                         b.set_message(format!("{} docs", s.rows));
                     }
                 };
+                let stop = Stop::install()?;
                 let batch_summary = if output.as_os_str() == "-" {
                     let stdout = std::io::stdout().lock();
                     let w = std::io::BufWriter::new(stdout);
-                    slant::batch::run(&analyzer, reader, w, &options, &mut progress)
+                    let control = slant::batch::Control {
+                        cancel: Some(&stop.flag),
+                        resume: None,
+                    };
+                    slant::batch::run_with(&analyzer, reader, w, &options, control, &mut progress)
                         .context("batch failed")?
                 } else {
-                    let tmp = tmp_path(&output);
-                    let f = std::fs::File::create(&tmp)
-                        .with_context(|| format!("cannot write {}", tmp.display()))?;
-                    let w = std::io::BufWriter::new(f);
-                    let res = slant::batch::run(&analyzer, reader, w, &options, &mut progress);
-                    match res {
-                        Ok(s) => {
-                            std::fs::rename(&tmp, &output)
-                                .with_context(|| format!("cannot write {}", output.display()))?;
-                            s
-                        }
-                        Err(e) => {
-                            let _ = std::fs::remove_file(&tmp);
-                            return Err(e)
-                                .with_context(|| format!("batch {} failed", input.display()));
-                        }
+                    let s = checkpointed(
+                        &analyzer,
+                        reader,
+                        &output,
+                        &options,
+                        resume,
+                        &mut progress,
+                        &stop.flag,
+                    )
+                    .with_context(|| format!("batch {} failed", input.display()))?;
+                    if !s.cancelled {
+                        std::fs::rename(partial_path(&output), &output)
+                            .with_context(|| format!("cannot write {}", output.display()))?;
                     }
+                    s
                 };
+                if batch_summary.cancelled {
+                    if let Some(b) = &bar {
+                        b.finish_and_clear();
+                    }
+                    let s = &batch_summary;
+                    let signal = stop.signal();
+                    let saved = s.resumed + s.rows;
+                    if to_stdout {
+                        let done = if html_dir.is_some() {
+                            "discarded"
+                        } else {
+                            "written"
+                        };
+                        eprintln!("slant batch: interrupted by {signal}: the first {saved} rows were {done}");
+                    } else {
+                        let hint = if matches!(format, slant::batch::BatchFormat::Semeval { .. }) {
+                            "SemEval output cannot be resumed".to_string()
+                        } else {
+                            "run the same command with --resume to continue".to_string()
+                        };
+                        eprintln!(
+                            "slant batch: interrupted by {signal}: {saved} rows saved in {}; {hint}",
+                            partial_path(&output).display()
+                        );
+                    }
+                    return Ok(ExitCode::from(stop.exit_code()));
+                }
                 if let Some(b) = &bar {
                     b.finish_and_clear();
                 }
@@ -432,7 +499,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     eprint!("{}", summary_table(field, s));
                 }
                 let Some(dir) = &html_dir else {
-                    return Ok(());
+                    return Ok(ExitCode::SUCCESS);
                 };
                 if to_stdout {
                     let mut f = std::fs::File::open(&output)
@@ -511,13 +578,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     pages.len(),
                     dir.display()
                 );
-                Ok(())
+                Ok(ExitCode::SUCCESS)
             })();
             for p in &spooled {
                 let _ = std::fs::remove_file(p);
             }
-            result?;
-            Ok(ExitCode::SUCCESS)
+            result
         }
         Command::Train {
             config,
@@ -611,33 +677,56 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         }
-        Command::ModelInfo { path } => {
+        Command::Model {
+            command: ModelCommand::Info { path },
+        }
+        | Command::ModelInfo { path } => {
             let model = load_model(path.as_deref())?;
-            let c = &model.card;
-            let mut o = format!("name     {}\nversion  {}\ntrained on:\n", c.name, c.version);
-            for t in &c.trained_on {
-                o.push_str(&format!("  - {t}\n"));
-            }
-            o.push_str("metrics:\n");
-            for (k, v) in &c.metrics {
-                o.push_str(&format!("  {k:<28} {v:.4}\n"));
-            }
-            o.push_str(&format!(
-                "features: sentence {}, span {}, technique {}; lexicon words {} in lists {:?}\n",
-                model.sentence.vectorizer.index.len(),
-                model.span.index.len(),
-                model.technique.index.len(),
-                model.lexicon.len(),
-                model.lexicon.names()
-            ));
-            o.push_str(&format!(
-                "decoding: {:?}\nconfiguration:\n{}",
-                model.span.decode, c.config
-            ));
-            write_stdout(&o)?;
+            let (source, bytes) = match &path {
+                Some(p) => (
+                    p.display().to_string(),
+                    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+                ),
+                None => (
+                    "embedded".to_string(),
+                    slant::model_file::embedded_bytes().len() as u64,
+                ),
+            };
+            write_stdout(&model_card(&model, &source, bytes))?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The `slant model info` text: the file, then the model card and the model's shape.
+fn model_card(model: &Model, source: &str, bytes: u64) -> String {
+    let c = &model.card;
+    let mut o = format!(
+        "file     {source} ({bytes} bytes, format version {})\nname     {}\nversion  {}\ntrained on:\n",
+        slant::model_file::FORMAT_VERSION,
+        c.name,
+        c.version
+    );
+    for t in &c.trained_on {
+        o.push_str(&format!("  - {t}\n"));
+    }
+    o.push_str("metrics:\n");
+    for (k, v) in &c.metrics {
+        o.push_str(&format!("  {k:<28} {v:.4}\n"));
+    }
+    o.push_str(&format!(
+        "features: sentence {}, span {}, technique {}; lexicon words {} in lists {:?}\n",
+        model.sentence.vectorizer.index.len(),
+        model.span.index.len(),
+        model.technique.index.len(),
+        model.lexicon.len(),
+        model.lexicon.names()
+    ));
+    o.push_str(&format!(
+        "decoding: {:?}\nconfiguration:\n{}",
+        model.span.decode, c.config
+    ));
+    o
 }
 
 fn to_format(f: FormatArg) -> Format {
@@ -690,10 +779,146 @@ fn summary_table(field: &str, s: &slant::batch::BatchSummary) -> String {
     o
 }
 
-fn tmp_path(p: &Path) -> PathBuf {
-    let mut s = p.as_os_str().to_owned();
-    s.push(format!(".{}.tmp", std::process::id()));
+/// The checkpoint of `slant batch --output OUT`: `OUT.partial`.
+fn partial_path(output: &Path) -> PathBuf {
+    let mut s = output.as_os_str().to_owned();
+    s.push(".partial");
     PathBuf::from(s)
+}
+
+/// SIGINT and SIGTERM during a batch: the first sets `flag` (the batch stops after the rows it is
+/// scoring and keeps them) and remembers the signal; a second one ends the process at once.
+struct Stop {
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    signal: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Stop {
+    fn install() -> Result<Stop> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        use std::sync::Arc;
+        let stop = Stop {
+            flag: Arc::default(),
+            signal: Arc::default(),
+        };
+        for sig in [SIGINT, SIGTERM] {
+            // Registered first, so it only fires once the flag is already set: a second signal.
+            signal_hook::flag::register_conditional_shutdown(
+                sig,
+                128 + sig,
+                Arc::clone(&stop.flag),
+            )
+            .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop.flag)))
+            .and_then(|_| {
+                signal_hook::flag::register_usize(sig, Arc::clone(&stop.signal), sig as usize)
+            })
+            .context("cannot install the SIGINT/SIGTERM handlers")?;
+        }
+        Ok(stop)
+    }
+
+    fn signal(&self) -> &'static str {
+        match self.signal.load(std::sync::atomic::Ordering::Relaxed) as i32 {
+            signal_hook::consts::SIGTERM => "SIGTERM",
+            _ => "SIGINT",
+        }
+    }
+
+    /// 128 + the signal number, as a shell reports a process killed by it.
+    fn exit_code(&self) -> u8 {
+        match self.signal.load(std::sync::atomic::Ordering::Relaxed) as i32 {
+            signal_hook::consts::SIGTERM => 143,
+            _ => 130,
+        }
+    }
+}
+
+/// Runs a batch into `OUTPUT.partial` (see `slant batch --help`): created afresh, or with
+/// `resume` cut to its whole rows and appended to after the library has checked them against the
+/// input. A run that fails keeps its checkpoint when it holds a whole row, else removes it.
+fn checkpointed(
+    analyzer: &Analyzer,
+    reader: impl BufRead,
+    output: &Path,
+    options: &slant::batch::BatchOptions,
+    resume: bool,
+    progress: &mut dyn FnMut(&slant::batch::BatchSummary),
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<slant::batch::BatchSummary> {
+    let partial = partial_path(output);
+    let name = partial.display().to_string();
+    let existing = if resume {
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&partial)
+        {
+            Ok(f) => Some(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!("slant batch: no {name} to resume, starting from the first row");
+                None
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot open {name}")),
+        }
+    } else {
+        None
+    };
+    let Some(mut f) = existing else {
+        let f = std::fs::File::create(&partial).with_context(|| format!("cannot write {name}"))?;
+        let control = slant::batch::Control {
+            cancel: Some(cancel),
+            resume: None,
+        };
+        let w = std::io::BufWriter::new(f);
+        return match slant::batch::run_with(analyzer, reader, w, options, control, progress) {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                // Keep whole rows for --resume (a full disk, a read error); nothing else.
+                let kept = std::fs::File::open(&partial)
+                    .and_then(|mut f| slant::batch::complete_len(&mut f))
+                    .unwrap_or(0);
+                if kept == 0 {
+                    let _ = std::fs::remove_file(&partial);
+                    return Err(e.into());
+                }
+                Err(anyhow::Error::new(e).context(format!(
+                    "{name} keeps the rows written so far, --resume continues"
+                )))
+            }
+        };
+    };
+    let len = f
+        .metadata()
+        .with_context(|| format!("cannot read {name}"))?
+        .len();
+    let keep = slant::batch::complete_len(&mut f).with_context(|| format!("cannot read {name}"))?;
+    if keep < len {
+        f.set_len(keep)
+            .with_context(|| format!("cannot truncate {name}"))?;
+        eprintln!(
+            "slant batch: {name}: dropped a torn last row ({} bytes)",
+            len - keep
+        );
+    }
+    let mut checkpoint = BufReader::new(
+        std::fs::File::open(&partial).with_context(|| format!("cannot read {name}"))?,
+    );
+    let append = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&partial)
+        .with_context(|| format!("cannot write {name}"))?;
+    let control = slant::batch::Control {
+        cancel: Some(cancel),
+        resume: Some(&mut checkpoint),
+    };
+    let w = std::io::BufWriter::new(append);
+    let s = slant::batch::run_with(analyzer, reader, w, options, control, progress)
+        .with_context(|| name.clone())?;
+    eprintln!(
+        "slant batch: resumed {name} after {} rows (the counts below are this run's)",
+        s.resumed
+    );
+    Ok(s)
 }
 
 fn write_stdout(s: &str) -> Result<()> {

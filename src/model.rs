@@ -208,9 +208,10 @@ impl MultiHead {
     }
 }
 
+/// Softmax in place; uniform when any value is NaN or the largest is not finite.
 fn softmax(z: &mut [f32]) {
     let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    if !max.is_finite() {
+    if !max.is_finite() || z.iter().any(|v| v.is_nan()) {
         let n = z.len().max(1) as f32;
         z.iter_mut().for_each(|v| *v = 1.0 / n);
         return;
@@ -439,5 +440,20 @@ mod tests {
         assert_eq!(d.probability(&[]), 0.0);
         assert!((d.probability(&[-1.0, 0.0]) - 0.5).abs() < 1e-6);
         assert!(d.probability(&[f32::NAN, 2.0]) > 0.8);
+    }
+
+    #[test]
+    fn softmax_is_uniform_on_nan_or_infinite_logits() {
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let mut z = vec![0.5, bad, -1.0, 2.0];
+            softmax(&mut z);
+            if bad == f32::NEG_INFINITY {
+                // −∞ is a valid logit: probability 0, the rest still sums to 1.
+                assert_eq!(z[1], 0.0);
+            } else {
+                assert!(z.iter().all(|&p| p == 0.25), "{bad}: {z:?}");
+            }
+            assert!((z.iter().sum::<f32>() - 1.0).abs() < 1e-6, "{z:?}");
+        }
     }
 }

@@ -29,14 +29,23 @@ static EMBEDDED: &[u8] = include_bytes!("../models/default.slant");
 pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
     let payload = postcard::to_stdvec(model)
         .map_err(|e| Error::InvalidModel(format!("cannot encode: {e}")))?;
+    Ok(frame(&payload))
+}
+
+/// Puts the header (magic, current version, length, CRC-32) in front of any payload. Fuzzing and
+/// tests use it to get arbitrary payloads past the header checks, into decoding and validation.
+pub fn frame(payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    Ok(out)
+    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    out
 }
+
+/// Length of the header in front of the payload.
+pub const HEADER_LEN: usize = HEADER;
 
 /// Decodes a model from the file format, checking magic, version, length and checksum.
 pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
@@ -79,8 +88,51 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
     Ok(model)
 }
 
-/// Structural checks that make analysis safe on a decoded model.
+/// Largest magnitude accepted for a model parameter. Fitted weights are many orders of magnitude
+/// smaller; the bound keeps every sum of weights times feature values finite, so that no score
+/// can become infinite or NaN.
+pub const MAX_PARAMETER: f32 = 1e6;
+
+/// Refuses a parameter that is NaN, infinite or beyond ±[`MAX_PARAMETER`].
+fn check_numbers(what: &str, values: &[f32]) -> Result<()> {
+    match values
+        .iter()
+        .position(|x| !(x.is_finite() && x.abs() <= MAX_PARAMETER))
+    {
+        None => Ok(()),
+        Some(i) => Err(Error::InvalidModel(format!(
+            "{what} parameter {i} is {}: not a finite number within ±{MAX_PARAMETER:e}",
+            values[i]
+        ))),
+    }
+}
+
+/// Structural checks that make analysis safe on a decoded model: the heads match their
+/// vocabularies, and every parameter is a finite number of sane size.
 fn validate(model: &Model) -> Result<()> {
+    let s = &model.sentence;
+    check_numbers("sentence idf", &s.vectorizer.idf)?;
+    check_numbers("sentence head", &s.head.weights)?;
+    check_numbers(
+        "sentence bias and calibration",
+        &[s.head.bias, s.calibration.a, s.calibration.b],
+    )?;
+    let d = &model.span.decode;
+    check_numbers("span head", &model.span.head.weights)?;
+    check_numbers(
+        "span bias and decoding",
+        &[
+            model.span.head.bias,
+            d.high,
+            d.low,
+            d.sentence_gate,
+            d.sentence_span,
+        ],
+    )?;
+    check_numbers("technique head", &model.technique.head.weights)?;
+    check_numbers("technique bias", &model.technique.head.bias)?;
+    let c = &model.document.calibration;
+    check_numbers("document calibration", &[c.a, c.b])?;
     let v = &model.sentence.vectorizer;
     if v.idf.len() != v.index.len() || model.sentence.head.weights.len() != v.index.len() {
         return Err(Error::InvalidModel(
@@ -119,6 +171,11 @@ pub fn save(model: &Model, path: &Path) -> Result<()> {
     let tmp = std::path::PathBuf::from(tmp);
     std::fs::write(&tmp, &bytes).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// The bytes of the embedded default model file (what [`embedded`] decodes).
+pub fn embedded_bytes() -> &'static [u8] {
+    EMBEDDED
 }
 
 /// The default model embedded in the binary.
@@ -201,5 +258,37 @@ mod tests {
             let err = from_bytes(&b).unwrap_err().to_string();
             assert!(err.contains(want), "{err} should mention {want}");
         }
+    }
+
+    /// Found by `cargo fuzz run model_load`: a payload with NaN technique weights (and a correct
+    /// header) loaded, and analysis then reported a technique score of NaN.
+    #[test]
+    fn non_finite_or_huge_parameters_are_refused() {
+        type Damage = fn(&mut Model);
+        let cases: Vec<(Damage, &str)> = vec![
+            (|m| m.technique.head.weights[0] = f32::NAN, "technique head"),
+            (
+                |m| m.technique.head.bias[1] = f32::INFINITY,
+                "technique bias",
+            ),
+            (|m| m.span.decode.low = f32::NAN, "span bias and decoding"),
+            (|m| m.document.calibration.a = 1e30, "document calibration"),
+            (
+                |m| m.sentence.calibration.b = f32::NEG_INFINITY,
+                "sentence bias",
+            ),
+        ];
+        for (damage, want) in cases {
+            let mut m = tiny();
+            damage(&mut m);
+            let err = from_bytes(&to_bytes(&m).unwrap()).unwrap_err().to_string();
+            assert!(
+                err.contains(want) && err.contains("not a finite number"),
+                "{err}"
+            );
+        }
+        let mut m = tiny();
+        m.technique.head.weights[0] = -MAX_PARAMETER;
+        assert!(from_bytes(&to_bytes(&m).unwrap()).is_ok());
     }
 }

@@ -1,25 +1,10 @@
 //! The real binary, end to end, on our own example documents.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn slant(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_slant"));
-    cmd.args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("binary runs");
-    if let Some(input) = stdin {
-        // The binary may exit before reading its input (argument errors): a broken pipe is fine.
-        let _ = child.stdin.take().unwrap().write_all(input);
-    } else {
-        drop(child.stdin.take());
-    }
-    child.wait_with_output().unwrap()
-}
+use common::slant;
+use std::path::PathBuf;
+use std::process::Output;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
@@ -244,15 +229,75 @@ fn batch_keeps_every_row_in_order() {
 
 #[test]
 fn model_info_and_help() {
-    let o = slant(&["model-info"], None);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = stdout(&o);
-    assert!(
-        out.contains("name     default") && out.contains("metrics:"),
-        "{out}"
-    );
-    let o = slant(&["--help"], None);
-    assert!(stdout(&o).contains("Examples:"));
+    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/default.slant");
+    let model = model.to_str().unwrap();
+    let embedded = slant(&["model", "info"], None);
+    assert!(embedded.status.success(), "{}", stderr(&embedded));
+    let out = stdout(&embedded);
+    for want in [
+        "file     embedded (",
+        "format version",
+        "name     default",
+        "version  ",
+        "trained on:",
+        "metrics:",
+        "features: sentence",
+        "decoding:",
+        "configuration:",
+    ] {
+        assert!(out.contains(want), "{want:?} missing from {out}");
+    }
+    // A file gives the same card, under its own name.
+    let file = slant(&["model", "info", model], None);
+    assert!(file.status.success(), "{}", stderr(&file));
+    let card = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(card(&stdout(&file)), card(&out));
+    assert!(stdout(&file).starts_with(&format!("file     {model} (")));
+    // The old name is a hidden alias.
+    let old = slant(&["model-info", model], None);
+    assert!(old.status.success(), "{}", stderr(&old));
+    assert_eq!(stdout(&old), stdout(&file));
+    let help = stdout(&slant(&["--help"], None));
+    assert!(help.contains("Examples:") && help.contains("slant model info"));
+    assert!(!help.contains("model-info"), "{help}");
+    assert!(stdout(&slant(&["model", "--help"], None)).contains("info"));
+}
+
+#[test]
+fn model_info_refuses_damaged_and_foreign_files() {
+    let good =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/default.slant"))
+            .unwrap();
+    let truncated = tmp("info-truncated.slant");
+    std::fs::write(&truncated, &good[..good.len() / 3]).unwrap();
+    let foreign = tmp("info-foreign.slant");
+    std::fs::write(
+        &foreign,
+        "{\"id\": 1, \"text\": \"a JSONL row, not a model\"}\n",
+    )
+    .unwrap();
+    let short = tmp("info-short.slant");
+    std::fs::write(&short, &good[..10]).unwrap();
+    for (path, want) in [
+        (&truncated, "truncated"),
+        (&foreign, "not a slant model"),
+        (&short, "too short"),
+        (&tmp("info-missing.slant"), "cannot load model"),
+    ] {
+        let path = path.to_str().unwrap();
+        for args in [vec!["model", "info", path], vec!["model-info", path]] {
+            let o = slant(&args, None);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert!(o.stdout.is_empty(), "{args:?} printed a card");
+            assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+            assert!(
+                err.starts_with("slant: cannot load model") && err.contains(path),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains(want), "{args:?}: {err} should mention {want}");
+        }
+    }
 }
 
 /// A tiny corpus folder in the `../shared/datasets` layout, written from our own sentences.

@@ -39,6 +39,32 @@ def load(path):
         docs.append((d['id'],sents))
     return docs
 tr=load(D+'ptc/train.jsonl'); dv=load(D+'ptc/dev.jsonl')
+CL={}
+if 'clu' in O:
+    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.decomposition import TruncatedSVD
+    seqs=[[t[2] for t in s[0]] for _,ss in tr for s in ss]
+    for l in open(D+'babe/train.jsonl'):
+        seqs.append([norm(m.group()) for m in TOK.finditer(json.loads(l)['text'])])
+    cnt=collections.Counter(w for q in seqs for w in q)
+    vocab=[w for w,c in cnt.items() if c>=3]; vi={w:i for i,w in enumerate(vocab)}
+    ctxw=[w for w,c in cnt.most_common(2000)]; ci={w:i for i,w in enumerate(ctxw)}
+    rows=[];cols=[]
+    for q in seqs:
+        for i,w in enumerate(q):
+            if w not in vi: continue
+            for k in (-2,-1,1,2):
+                j=i+k
+                if 0<=j<len(q) and q[j] in ci: rows.append(vi[w]); cols.append(ci[q[j]]*4+(k+2 if k<0 else k+1))
+    M=sparse.csr_matrix((np.ones(len(rows)),(rows,cols)),shape=(len(vocab),len(ctxw)*4))
+    tot=M.sum(); pw=np.asarray(M.sum(1)).ravel(); pc=np.asarray(M.sum(0)).ravel()
+    M=M.tocoo(); v=np.log(M.data*tot/(pw[M.row]*pc[M.col])); v=np.maximum(v,0)
+    M=sparse.csr_matrix((v,(M.row,M.col)),shape=M.shape)
+    E=TruncatedSVD(100,random_state=0).fit_transform(M); E=normalize(E)
+    K=int(os.environ.get('K','256'))
+    lab=MiniBatchKMeans(K,random_state=0,n_init=3).fit_predict(E)
+    CL={w:lab[i] for i,w in enumerate(vocab)}
+    print('clusters',K,'vocab',len(vocab))
 # sentence head, 2-fold OOF on train
 def sterms(toks):
     ws=[t[2] for t in toks]; f=[]
@@ -82,6 +108,10 @@ def tfeats(toks,i,sp,ctx):
     if 'pos' in O:
         f.append('rel:%d'%min(3,int(4*i/len(toks))))
         f.append('sidx:%d'%min(3,ctx['sidx']))
+    if CL:
+        for k in (-1,0,1):
+            j=i+k
+            if 0<=j<len(toks) and toks[j][2] in CL: f.append('cl%d:%d'%(k,CL[toks[j][2]]))
     if i==0: f.append('first')
     if i==len(toks)-1: f.append('last')
     return f
