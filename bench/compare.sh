@@ -15,7 +15,8 @@ usage: bench/compare.sh [options]
   --size-mb N    size of the benchmark input in MB (default 4; rows are repeated to reach it)
   --runs N       timed runs per tool, the median is reported (default 3)
   --data DIR     the shared corpora (default: ../shared/datasets next to the repository);
-                 PTC train and BABE train train the scikit-learn models, PTC dev is the input
+                 PTC train and BABE train train the scikit-learn models, PTC dev and BABE dev
+                 score them, PTC dev is the input
   --input FILE   JSONL with "text" (and "id") per row to replicate instead of the PTC dev articles
   --jobs N       workers of the parallel slant run (default: nproc)
   --span-vectorizer hash|dict
