@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Side-by-side throughput and peak memory: `slant batch` against two scikit-learn pipelines
-# (a token-level LogisticRegression span tagger and a TF-IDF sentence classifier), all on the
-# same JSONL input, in one run. See bench/README.md.
+# Side-by-side throughput and peak memory: `slant batch` against scikit-learn pipelines
+# (a token-level LogisticRegression span tagger and a TF-IDF sentence classifier with word
+# features, and with word + character features), all on the same JSONL input, in one run.
+# See bench/README.md.
 #
 #   bench/compare.sh [--size-mb 4] [--runs 3] [--data DIR] [--input FILE] [--jobs N]
-#                    [--span-vectorizer hash|dict] [--no-build] [--keep]
+#                    [--span-vectorizer hash|dict] [--sentence-features both|word|word+char]
+#                    [--no-build] [--keep]
 set -euo pipefail
 
 usage() {
@@ -13,12 +15,16 @@ usage: bench/compare.sh [options]
   --size-mb N    size of the benchmark input in MB (default 4; rows are repeated to reach it)
   --runs N       timed runs per tool, the median is reported (default 3)
   --data DIR     the shared corpora (default: ../shared/datasets next to the repository);
-                 PTC train and BABE train train the scikit-learn models, PTC dev is the input
+                 PTC train and BABE train train the scikit-learn models, PTC dev and BABE dev
+                 score them, PTC dev is the input
   --input FILE   JSONL with "text" (and "id") per row to replicate instead of the PTC dev articles
   --jobs N       workers of the parallel slant run (default: nproc)
   --span-vectorizer hash|dict
                  features of the scikit-learn span tagger: FeatureHasher (default, faster) or
                  DictVectorizer (a fitted vocabulary)
+  --sentence-features both|word|word+char
+                 which scikit-learn sentence classifiers to time: TF-IDF of word 1-2-grams,
+                 TF-IDF of word 1-2-grams + char_wb 2-5-grams, or both (default)
   --no-build     do not run `cargo build --release` (use $SLANT or the existing binary)
   --keep         keep the temporary folder (input, outputs, models, timings)
 Environment: SLANT (slant binary), PYTHON (interpreter for the virtualenv, default python3),
@@ -38,6 +44,7 @@ jobs=$(nproc)
 build=1
 keep=0
 span_vectorizer=hash
+sentence_features=both
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mb) size_mb=${2:?--size-mb needs a value}; shift 2 ;;
@@ -46,6 +53,7 @@ while [ $# -gt 0 ]; do
     --input) input=${2:?--input needs a value}; shift 2 ;;
     --jobs) jobs=${2:?--jobs needs a value}; shift 2 ;;
     --span-vectorizer) span_vectorizer=${2:?--span-vectorizer needs a value}; shift 2 ;;
+    --sentence-features) sentence_features=${2:?--sentence-features needs a value}; shift 2 ;;
     --no-build) build=0; shift ;;
     --keep) keep=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -56,11 +64,16 @@ done
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, got '$runs'"
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs must be a positive integer, got '$jobs'"
 case "$span_vectorizer" in hash|dict) ;; *) die "--span-vectorizer is hash or dict, got '$span_vectorizer'" ;; esac
+case "$sentence_features" in
+  both) sentence_kinds=(word word+char) ;;
+  word|word+char) sentence_kinds=("$sentence_features") ;;
+  *) die "--sentence-features is both, word or word+char, got '$sentence_features'" ;;
+esac
 
 # The corpora: the scikit-learn models always train on them; the input comes from them unless
 # --input is given.
 [ -d "$data" ] || die "no corpora at $data: put ../shared/datasets next to the repository or pass --data DIR"
-for f in ptc/train.jsonl babe/train.jsonl; do
+for f in ptc/train.jsonl babe/train.jsonl ptc/dev.jsonl babe/dev.jsonl; do
   [ -f "$data/$f" ] || die "missing $data/$f (see the README of the shared datasets)"
 done
 if [ -z "$input" ]; then
@@ -137,15 +150,23 @@ bytes=$(stat -c %s "$tmp/input.jsonl")
 rows=$(wc -l < "$tmp/input.jsonl")
 echo "input: $rows rows, $bytes bytes, from $input" >&2
 
-# 4. Train the scikit-learn models (not timed).
+# 4. Train the scikit-learn models and score them on PTC dev / BABE dev (not timed).
 echo "training the scikit-learn span tagger (PTC train, $span_vectorizer features) ..." >&2
 (cd "$here" && "$py" sklearn_span_tagger.py train --data "$data" --model "$tmp/span.pkl" \
   --vectorizer "$span_vectorizer")
-echo "training the scikit-learn sentence classifier (PTC + BABE train) ..." >&2
-(cd "$here" && "$py" sklearn_sentence_clf.py train --data "$data" --model "$tmp/sent.pkl")
+(cd "$here" && "$py" sklearn_span_tagger.py eval --data "$data" --model "$tmp/span.pkl") \
+  > "$tmp/quality.jsonl"
+for k in "${sentence_kinds[@]}"; do
+  echo "training the scikit-learn sentence classifier ($k features, PTC + BABE train) ..." >&2
+  (cd "$here" && "$py" sklearn_sentence_clf.py train --data "$data" --features "$k" \
+    --model "$tmp/sent.$k.pkl")
+  (cd "$here" && "$py" sklearn_sentence_clf.py eval --data "$data" --model "$tmp/sent.$k.pkl") \
+    >> "$tmp/quality.jsonl"
+done
 
 # 5. Timed runs, round-robin so that load from other processes spreads over every tool.
-tools=(slant_jobs1 "slant_jobs$jobs" sklearn_span_tagger sklearn_sentence_clf)
+tools=(slant_jobs1 "slant_jobs$jobs" sklearn_span_tagger)
+for k in "${sentence_kinds[@]}"; do tools+=("sklearn_sentence_clf_$k"); done
 # The command of tool $1, writing $tmp/out.$1.jsonl, as words in the array `cmd`.
 command_of() {
   case "$1" in
@@ -153,8 +174,9 @@ command_of() {
                       --jobs "${1#slant_jobs}") ;;
     sklearn_span_tagger) cmd=("$py" "$here/sklearn_span_tagger.py" predict --model "$tmp/span.pkl"
                               --input "$tmp/input.jsonl" --output "$tmp/out.$1.jsonl") ;;
-    sklearn_sentence_clf) cmd=("$py" "$here/sklearn_sentence_clf.py" predict --model "$tmp/sent.pkl"
-                               --input "$tmp/input.jsonl" --output "$tmp/out.$1.jsonl") ;;
+    sklearn_sentence_clf_*) cmd=("$py" "$here/sklearn_sentence_clf.py" predict
+                                 --model "$tmp/sent.${1#sklearn_sentence_clf_}.pkl"
+                                 --input "$tmp/input.jsonl" --output "$tmp/out.$1.jsonl") ;;
   esac
 }
 for t in "${tools[@]}"; do command_of "$t"; echo "$t: ${cmd[*]}" >&2; done
@@ -176,8 +198,8 @@ for r in $(seq 1 "$runs"); do
 done
 
 # 6. The table: medians, MB/s (input bytes / wall time, 1 MB = 10^6 bytes), ratios.
-"$py" - "$tmp/timings.tsv" "$bytes" "$rows" "$runs" "$jobs" <<'PY'
-import statistics, sys
+"$py" - "$tmp/timings.tsv" "$bytes" "$rows" "$runs" "$jobs" "$tmp/quality.jsonl" <<'PY'
+import json, statistics, sys
 path, nbytes, rows, runs, jobs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 walls, rss, pred, cpu = {}, {}, {}, {}
 for line in open(path):
@@ -200,9 +222,16 @@ for t in walls:
     c = statistics.median(cpu[t])
     print(f"| {t} | {med[t]:.2f} | {speed[t]:.2f} | {c:.2f} | {mb / max(c, 1e-9):.2f} | {peak[t]:.0f} | {loop} |")
 eff = {t: mb / max(statistics.median(v), 1e-9) for t, v in cpu.items()}
-print("\n| ratio (slant / scikit-learn) | throughput (wall) | MB per CPU s | peak RSS |")
-print("|---|---:|---:|---:|")
+loop = {t: mb / max(statistics.median(v), 1e-9) for t, v in pred.items()}
+print("\n| ratio (slant / scikit-learn) | throughput (wall) | MB per CPU s | peak RSS |"
+      " throughput, slant whole process / scikit-learn predict loop only |")
+print("|---|---:|---:|---:|---:|")
 for s in [t for t in walls if t.startswith("slant")]:
     for k in [t for t in walls if t.startswith("sklearn")]:
-        print(f"| {s} / {k} | {speed[s] / speed[k]:.2f}× | {eff[s] / eff[k]:.2f}× | {peak[s] / peak[k]:.2f}× |")
+        print(f"| {s} / {k} | {speed[s] / speed[k]:.2f}× | {eff[s] / eff[k]:.2f}× |"
+              f" {peak[s] / peak[k]:.2f}× | {speed[s] / loop[k]:.2f}× |")
+print("\nquality of the scikit-learn models (not timed; PTC dev, BABE dev):\n")
+for line in open(sys.argv[6]):
+    q = json.loads(line)
+    print("- " + q.pop("tool") + ": " + ", ".join(f"{k} {v}" for k, v in q.items()))
 PY

@@ -12,6 +12,11 @@ import time
 # Words (with inner hyphens/apostrophes) or single non-space, non-word characters.
 TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 SENTENCE_END = {".", "!", "?"}
+# The same sentences as `sentences(text, tokenize(text))`, in one pass of one regex: the tokens
+# cover every non-space character and . ! ? are always tokens of their own, so a sentence runs
+# from a non-space character to the next . ! ? (included) or to the last non-space character
+# before a line break. For callers that need the sentences but not the tokens.
+SENTENCE = re.compile(r"[^\s.!?](?:[^.!?\n]*[^\s.!?])?(?:[^\S\n]*[.!?])?|[.!?]")
 
 
 def read_jsonl(path):
@@ -42,6 +47,11 @@ def sentences(text, tokens):
     if begin < len(tokens):
         out.append((begin, len(tokens)))
     return out
+
+
+def sentence_spans(text):
+    """Code-point (start, end) of each sentence of `text` (the `sentences` of its tokens)."""
+    return [m.span() for m in SENTENCE.finditer(text)]
 
 
 def predict_file(path_in, path_out, chunk_docs, predict_chunk, tool):

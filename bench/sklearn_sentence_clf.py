@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Baseline sentence classifier for bench/compare.sh: TF-IDF (word 1-2 grams + character 2-5
-grams) and LogisticRegression (scikit-learn), trained on PTC train sentences (positive when a
-span-identification gold span overlaps the sentence) and BABE train sentences (positive when
-Biased).
+"""Baseline sentence classifier for bench/compare.sh: TF-IDF and LogisticRegression
+(scikit-learn), trained on PTC train sentences (positive when a span-identification gold span
+overlaps the sentence) and BABE train sentences (positive when Biased).
 
-    sklearn_sentence_clf.py train   --data ../shared/datasets --model sent.pkl
+    sklearn_sentence_clf.py train   --data ../shared/datasets --model sent.pkl [--features word+char]
     sklearn_sentence_clf.py predict --model sent.pkl --input in.jsonl --output out.jsonl
+
+Features (`--features`, fixed at training): `word` (default), TF-IDF of word 1-2-grams, the usual
+"TF-IDF + LogisticRegression" sentence classifier; `word+char`, the same plus `char_wb` 2-5-grams,
+more accurate and about 4x slower to vectorise (sklearn's character n-gram analyzer is a Python
+loop over every n-gram of every word).
 
 `predict` splits every document into sentences and writes one JSON line per input row:
 {"id", "score", "label", "sentences": [{"start","end","score"}]}, offsets in code points; the
@@ -13,39 +17,31 @@ document score is its most loaded sentence's probability (as in slant), label "l
 """
 
 import argparse
+import json
 import os
 import pickle
 import sys
 import time
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
-
-from sklearn_common import predict_file, read_jsonl, sentences, tokenize
+from sklearn_common import predict_file, read_jsonl, sentence_spans as sentence_ranges
 
 
-def sentence_ranges(text):
-    """Code-point (start, end) of each sentence of `text`."""
-    tokens = tokenize(text)
-    return [(tokens[a][0], tokens[b - 1][1]) for a, b in sentences(text, tokens)]
-
-
-def training_sentences(data, corpora):
+def training_sentences(data, corpora, split="train"):
+    """Sentences and 0/1 labels of the `split` of the corpora."""
     texts, labels = [], []
     if "ptc" in corpora:
-        path = os.path.join(data, "ptc", "train.jsonl")
+        path = os.path.join(data, "ptc", f"{split}.jsonl")
         if not os.path.isfile(path):
-            sys.exit(f"missing {path} (PTC train; see ../shared/datasets/README.md)")
+            sys.exit(f"missing {path} (PTC {split}; see ../shared/datasets/README.md)")
         for row in read_jsonl(path):
             gold = row.get("si_spans") or row["spans"]
             for start, end in sentence_ranges(row["text"]):
                 texts.append(row["text"][start:end])
                 labels.append(int(any(s["start"] < end and s["end"] > start for s in gold)))
     if "babe" in corpora:
-        path = os.path.join(data, "babe", "train.jsonl")
+        path = os.path.join(data, "babe", f"{split}.jsonl")
         if not os.path.isfile(path):
-            sys.exit(f"missing {path} (BABE train; see ../shared/datasets/README.md)")
+            sys.exit(f"missing {path} (BABE {split}; see ../shared/datasets/README.md)")
         for row in read_jsonl(path):
             texts.append(row["text"])
             labels.append(int(row["label"] == "Biased"))
@@ -53,21 +49,30 @@ def training_sentences(data, corpora):
 
 
 def train(args):
+    # Imported here: `predict` gets the classes it needs from the pickle.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion
+
     started = time.perf_counter()
     texts, labels = training_sentences(args.data, args.corpora.split("+"))
-    features = FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                 min_df=2)),
-    ])
+    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    if args.features == "word":
+        features = word
+    else:
+        features = FeatureUnion([
+            ("word", word),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                                     min_df=2)),
+        ])
     x = features.fit_transform(texts)
     clf = LogisticRegression(C=args.c, max_iter=1000)
     clf.fit(x, labels)
     with open(args.model, "wb") as f:
-        pickle.dump({"features": features, "clf": clf}, f)
-    print(f"sentence classifier: {len(labels)} sentences ({sum(labels)} positive), "
-          f"{x.shape[1]} columns, trained in {time.perf_counter() - started:.1f} s",
-          file=sys.stderr)
+        pickle.dump({"features": features, "clf": clf, "kind": args.features}, f)
+    print(f"sentence classifier ({args.features}): {len(labels)} sentences "
+          f"({sum(labels)} positive), {x.shape[1]} columns, trained in "
+          f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
 def predict(args):
@@ -76,12 +81,14 @@ def predict(args):
     features, clf = m["features"], m["clf"]
 
     def predict_chunk(rows):
+        # Every sentence of the chunk's documents in one transform / predict_proba call.
         ranges = [sentence_ranges(row["text"]) for row in rows]
         texts = [row["text"][a:b] for row, rs in zip(rows, ranges) for a, b in rs]
-        probs = clf.predict_proba(features.transform(texts))[:, 1] if texts else []
+        probs = clf.predict_proba(features.transform(texts))[:, 1].round(4).tolist() \
+            if texts else []
         out, k = [], 0
         for row, rs in zip(rows, ranges):
-            p = [round(float(v), 4) for v in probs[k:k + len(rs)]]
+            p = probs[k:k + len(rs)]
             k += len(rs)
             score = max(p, default=0.0)
             out.append({
@@ -92,7 +99,23 @@ def predict(args):
             })
         return out
 
-    predict_file(args.input, args.output, args.chunk_docs, predict_chunk, "sklearn_sentence_clf")
+    predict_file(args.input, args.output, args.chunk_docs, predict_chunk,
+                 f"sklearn_sentence_clf ({m.get('kind', 'word+char')})")
+
+
+def evaluate(args):
+    """Sentence ROC-AUC and macro-F1 at 0.5 on PTC dev sentences and on BABE dev (not timed)."""
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    with open(args.model, "rb") as f:
+        m = pickle.load(f)
+    scores = {"tool": f"sklearn_sentence_clf ({m.get('kind', 'word+char')})"}
+    for corpus in ("ptc", "babe"):
+        texts, labels = training_sentences(args.data, [corpus], split="dev")
+        p = m["clf"].predict_proba(m["features"].transform(texts))[:, 1]
+        scores[f"{corpus}_dev_auc"] = round(roc_auc_score(labels, p), 3)
+        scores[f"{corpus}_dev_macro_f1"] = round(f1_score(labels, p >= 0.5, average="macro"), 3)
+    print(json.dumps(scores))
 
 
 def main():
@@ -102,6 +125,9 @@ def main():
     t.add_argument("--data", required=True, help="the ../shared/datasets folder")
     t.add_argument("--model", required=True, help="where to write the pickled model")
     t.add_argument("--corpora", choices=["ptc+babe", "ptc", "babe"], default="ptc+babe")
+    t.add_argument("--features", choices=["word", "word+char"], default="word",
+                   help="TF-IDF of word 1-2-grams (default), or also of char_wb 2-5-grams "
+                        "(more accurate, about 4x slower to vectorise)")
     t.add_argument("--c", type=float, default=4.0, help="inverse regularisation strength")
     p = sub.add_parser("predict", help="score every {id,text} row of --input (timed)")
     p.add_argument("--model", required=True)
@@ -109,8 +135,11 @@ def main():
     p.add_argument("--output", required=True)
     p.add_argument("--chunk-docs", type=int, default=16,
                    help="documents vectorised and predicted together (memory vs. call overhead)")
+    e = sub.add_parser("eval", help="sentence AUC and macro-F1 on PTC dev and BABE dev")
+    e.add_argument("--data", required=True, help="the ../shared/datasets folder")
+    e.add_argument("--model", required=True)
     args = ap.parse_args()
-    train(args) if args.cmd == "train" else predict(args)
+    {"train": train, "predict": predict, "eval": evaluate}[args.cmd](args)
 
 
 if __name__ == "__main__":

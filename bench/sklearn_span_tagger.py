@@ -12,6 +12,8 @@ tokenisation, features, vectorising, prediction, decoding, writing) is part of `
 """
 
 import argparse
+import functools
+import json
 import os
 import pickle
 import sys
@@ -23,6 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn_common import predict_file, read_jsonl, sentences, tokenize
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a Python loop per character; words repeat (Zipf)
 def shape(word):
     """Collapsed character classes: "Obama" -> "Xx", "G20" -> "Xd", "--" -> "-"."""
     out = []
@@ -79,11 +82,11 @@ def make_vectorizer(kind):
     return FeatureHasher(n_features=2**21, input_type="dict", alternate_sign=False)
 
 
-def train(args):
-    started = time.perf_counter()
-    path = os.path.join(args.data, "ptc", "train.jsonl")
+def labelled_tokens(data, split):
+    """Feature dicts and 0/1 labels (inside a gold span or not) of the tokens of PTC `split`."""
+    path = os.path.join(data, "ptc", f"{split}.jsonl")
     if not os.path.isfile(path):
-        sys.exit(f"missing {path} (PTC train; see ../shared/datasets/README.md)")
+        sys.exit(f"missing {path} (PTC {split}; see ../shared/datasets/README.md)")
     feats, labels = [], []
     for row in read_jsonl(path):
         gold = row.get("si_spans") or row["spans"]
@@ -94,6 +97,12 @@ def train(args):
         tokens, f = document_features(row["text"])
         feats.extend(f)
         labels.extend(int(any(inside[t[0]:t[1]])) for t in tokens)
+    return feats, labels
+
+
+def train(args):
+    started = time.perf_counter()
+    feats, labels = labelled_tokens(args.data, "train")
     vec = make_vectorizer(args.vectorizer)
     x = vec.fit_transform(feats) if args.vectorizer == "dict" else vec.transform(feats)
     clf = LogisticRegression(C=args.c, max_iter=300)  # lbfgs: accepts 64-bit sparse indices
@@ -139,6 +148,19 @@ def predict(args):
     predict_file(args.input, args.output, args.chunk_docs, predict_chunk, "sklearn_span_tagger")
 
 
+def evaluate(args):
+    """Token ROC-AUC and token F1 at --threshold on PTC dev (not timed)."""
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    with open(args.model, "rb") as f:
+        m = pickle.load(f)
+    feats, labels = labelled_tokens(args.data, "dev")
+    p = m["clf"].predict_proba(m["vectorizer"].transform(feats))[:, 1]
+    print(json.dumps({"tool": f"sklearn_span_tagger ({m['kind']})",
+                      "ptc_dev_token_auc": round(roc_auc_score(labels, p), 3),
+                      "ptc_dev_token_f1": round(f1_score(labels, p >= args.threshold), 3)}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -156,8 +178,12 @@ def main():
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--chunk-docs", type=int, default=16,
                    help="documents vectorised and predicted together (memory vs. call overhead)")
+    e = sub.add_parser("eval", help="token AUC and F1 on PTC dev")
+    e.add_argument("--data", required=True, help="the ../shared/datasets folder")
+    e.add_argument("--model", required=True)
+    e.add_argument("--threshold", type=float, default=0.5)
     args = ap.parse_args()
-    train(args) if args.cmd == "train" else predict(args)
+    {"train": train, "predict": predict, "eval": evaluate}[args.cmd](args)
 
 
 if __name__ == "__main__":
