@@ -6,7 +6,9 @@
 //! * `Analyzer::analyze` (streamed, compiled lookups, evidence from the scoring pass, compact
 //!   document words) serialises to the same JSON as `Analyzer::analyze_reference` (generic
 //!   feature functions, every token kept), on arbitrary strings and on real text (our
-//!   `datasets/*.jsonl`, and the PTC and BABE corpora from `../shared/datasets` when present).
+//!   `datasets/*.jsonl`, and the PTC and BABE corpora from `../shared/datasets` when present);
+//! * `Analyzer::write_json` (the streamed JSON of `analyze --format json`) writes exactly those
+//!   bytes.
 
 mod common;
 use proptest::prelude::*;
@@ -53,6 +55,14 @@ fn same_report(text: &str) {
     let fast = serde_json::to_string(&a.analyze(text).unwrap()).unwrap();
     let reference = serde_json::to_string(&a.analyze_reference(text).unwrap()).unwrap();
     assert_eq!(fast, reference, "report of {text:?}");
+    // The streamed JSON of `analyze --format json` is the same bytes as the serialised report.
+    let mut streamed = Vec::new();
+    a.write_json(text, &mut streamed).unwrap();
+    assert_eq!(
+        String::from_utf8(streamed).unwrap(),
+        fast,
+        "streamed JSON of {text:?}"
+    );
 }
 
 fn text_strategy() -> impl Strategy<Value = String> {

@@ -1,5 +1,6 @@
 //! Arbitrary bytes → UTF-8 → analysis with the embedded default model: never an error or a
-//! panic, and the report keeps the offset contract (see `invariants.rs`).
+//! panic, the report keeps the offset contract (see `invariants.rs`), and the streamed JSON
+//! writer produces the same bytes as the serialised report.
 #![no_main]
 
 mod invariants;
@@ -17,8 +18,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let report = Analyzer::new(model(), Options::default())
+    let analyzer = Analyzer::new(model(), Options::default());
+    let report = analyzer
         .analyze(text)
         .expect("analysis of valid UTF-8 succeeds");
     invariants::check(text, &report);
+    // The streamed JSON (`analyze --format json`) is byte for byte the serialised report.
+    let mut streamed = Vec::new();
+    analyzer
+        .write_json(text, &mut streamed)
+        .expect("streaming the JSON of valid UTF-8 succeeds");
+    let json = serde_json::to_vec(&report).expect("a report serialises");
+    assert_eq!(streamed, json, "streamed JSON differs from the report");
 });
