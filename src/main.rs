@@ -380,6 +380,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if resume && output.as_os_str() == "-" {
                 bail!("--resume needs --output FILE (standard output cannot be resumed)");
             }
+            // A device or a pipe (/dev/null, a FIFO) is written in place, like standard output:
+            // renaming a checkpoint onto it would replace the device node with a regular file.
+            let in_place = output.as_os_str() != "-" && is_device_or_pipe(&output);
+            if resume && in_place {
+                bail!(
+                    "--resume needs a regular output file ({} is a device or a pipe)",
+                    output.display()
+                );
+            }
             if resume && matches!(format, slant::batch::BatchFormat::Semeval { .. }) {
                 bail!("--resume needs --format jsonl or tsv (SemEval output has no row per input line)");
             }
@@ -446,9 +455,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     }
                 };
                 let stop = Stop::install()?;
-                let batch_summary = if output.as_os_str() == "-" {
-                    let stdout = std::io::stdout().lock();
-                    let w = std::io::BufWriter::new(stdout);
+                let batch_summary = if output.as_os_str() == "-" || in_place {
+                    let w: Box<dyn Write> = if in_place {
+                        let f = std::fs::OpenOptions::new()
+                            .write(true)
+                            .open(&output)
+                            .with_context(|| format!("cannot write {}", output.display()))?;
+                        Box::new(std::io::BufWriter::new(f))
+                    } else {
+                        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+                    };
                     let control = slant::batch::Control {
                         cancel: Some(&stop.flag),
                         resume: None,
@@ -479,8 +495,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let s = &batch_summary;
                     let signal = stop.signal();
                     let saved = s.resumed + s.rows;
-                    if to_stdout {
-                        let done = if html_dir.is_some() {
+                    if to_stdout || in_place {
+                        let done = if html_dir.is_some() && to_stdout {
                             "discarded"
                         } else {
                             "written"
@@ -795,6 +811,12 @@ fn summary_table(field: &str, s: &slant::batch::BatchSummary) -> String {
         ));
     }
     o
+}
+
+/// True when `path` exists and is neither a regular file nor a directory (a character device
+/// such as `/dev/null`, a FIFO, a socket): such an output is written in place, never replaced.
+fn is_device_or_pipe(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// The checkpoint of `slant batch --output OUT`: `OUT.partial`.

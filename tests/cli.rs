@@ -445,3 +445,69 @@ fn batch_formats_and_summary() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--html-dir needs --format jsonl"));
 }
+
+/// `--output` naming a pipe or a device (`/dev/null`, a FIFO) is written in place: the
+/// checkpoint-and-rename of regular files must never replace the node with a regular file
+/// (running as root, `--output /dev/null` once turned /dev/null into a file).
+#[test]
+fn batch_output_to_a_fifo_is_written_in_place() {
+    let dir = tmp("fifo");
+    let _ = std::fs::create_dir_all(&dir);
+    let fifo = dir.join("out.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("note: mkfifo unavailable; test skipped");
+        return;
+    }
+    let input = dir.join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"a\",\"text\":\"A calm note.\"}\n{\"id\":\"b\",\"text\":\"A shameful, reckless betrayal!\"}\n",
+    )
+    .unwrap();
+    // The reader must open the FIFO for the writer's open to return.
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let o = slant(
+        &[
+            "batch",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            fifo.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got = reader.join().unwrap();
+    let ids: Vec<String> = got
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+        .collect();
+    assert_eq!(ids, vec!["\"a\"", "\"b\""]);
+    use std::os::unix::fs::FileTypeExt;
+    let meta = std::fs::symlink_metadata(&fifo).unwrap();
+    assert!(
+        meta.file_type().is_fifo(),
+        "the FIFO was replaced: {meta:?}"
+    );
+    assert!(!dir.join("out.fifo.partial").exists());
+    // --resume needs a regular file.
+    let o = slant(
+        &[
+            "batch",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            fifo.to_str().unwrap(),
+            "--resume",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("device or a pipe"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
