@@ -259,25 +259,14 @@ impl<'m> Analyzer<'m> {
         let tokens = &scratch.tokens;
         for sr in decode(tokens, &scratch.probs, prob, &self.decode) {
             let (bs, be) = (tokens[sr.start].start, tokens[sr.end - 1].end);
-            let mut ev: Vec<Evidence> = sr
-                .clone()
-                .map(|j| (j, scratch.own[j]))
-                .filter(|&(j, _)| !tokens[j].is_punct() && !is_function_word(&tokens[j].norm))
-                .filter(|&(_, w)| w > 0.0)
-                .map(|(j, w)| {
-                    let t = &tokens[j];
-                    Evidence {
-                        start: cp(t.start),
-                        end: cp(t.end),
-                        byte_start: t.start,
-                        byte_end: t.end,
-                        text: text[t.start..t.end].to_string(),
-                        weight: w,
-                    }
-                })
-                .collect();
-            ev.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.start.cmp(&b.start)));
-            ev.truncate(MAX_EVIDENCE);
+            let ev = top_evidence(
+                text,
+                tokens,
+                cp,
+                sr.clone()
+                    .map(|j| (j, scratch.own[j]))
+                    .filter(|&(j, _)| !tokens[j].is_punct() && !is_function_word(&tokens[j].norm)),
+            );
             let span = SpanReport {
                 start: cp(bs),
                 end: cp(be),
@@ -366,23 +355,12 @@ impl<'m> Analyzer<'m> {
                 let doc_range = (first_token[*k] + r.start)..(first_token[*k] + r.end);
                 let (technique, technique_score) =
                     best_technique(self.model, &doc_tokens, doc_range, &repeats);
-                let mut ev: Vec<Evidence> = evidence(self.model, &s.tokens, s.prob, r.clone())
-                    .into_iter()
-                    .filter(|&(_, w)| w > 0.0)
-                    .map(|(j, w)| {
-                        let t = &s.tokens[j];
-                        Evidence {
-                            start: cp(t.start),
-                            end: cp(t.end),
-                            byte_start: t.start,
-                            byte_end: t.end,
-                            text: text[t.start..t.end].to_string(),
-                            weight: w,
-                        }
-                    })
-                    .collect();
-                ev.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.start.cmp(&b.start)));
-                ev.truncate(MAX_EVIDENCE);
+                let ev = top_evidence(
+                    text,
+                    &s.tokens,
+                    cp,
+                    evidence(self.model, &s.tokens, s.prob, r.clone()).into_iter(),
+                );
                 SpanReport {
                     start: cp(bs),
                     end: cp(be),
@@ -509,6 +487,34 @@ impl DocWords {
         let seq = pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0).collect();
         RepeatCounter::from_ids(seq, self.forms.len())
     }
+}
+
+/// The span's evidence words: tokens with a positive weight, strongest first (ties by position),
+/// at most [`MAX_EVIDENCE`]. `weights` are (token index, weight) pairs; `cp` maps a byte offset to
+/// its code-point offset.
+fn top_evidence(
+    text: &str,
+    tokens: &[Token],
+    cp: impl Fn(usize) -> usize,
+    weights: impl Iterator<Item = (usize, f32)>,
+) -> Vec<Evidence> {
+    let mut ev: Vec<Evidence> = weights
+        .filter(|&(_, w)| w > 0.0)
+        .filter_map(|(j, w)| {
+            let t = tokens.get(j)?;
+            Some(Evidence {
+                start: cp(t.start),
+                end: cp(t.end),
+                byte_start: t.start,
+                byte_end: t.end,
+                text: text.get(t.start..t.end)?.to_string(),
+                weight: w,
+            })
+        })
+        .collect();
+    ev.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.start.cmp(&b.start)));
+    ev.truncate(MAX_EVIDENCE);
+    ev
 }
 
 /// Documents taken from the input per parallel step of [`Analyzer::analyze_many`].

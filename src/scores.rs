@@ -134,20 +134,10 @@ pub fn best_technique(
     range: Range<usize>,
     repeats: &RepeatCounter,
 ) -> (String, f32) {
-    let probs = technique_probabilities(model, doc_tokens, range, repeats);
-    match probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) {
-        Some((i, p)) => (
-            model
-                .technique
-                .head
-                .classes
-                .get(i)
-                .cloned()
-                .unwrap_or_default(),
-            *p,
-        ),
-        None => (String::new(), 0.0),
-    }
+    best_of(
+        model,
+        &technique_probabilities(model, doc_tokens, range, repeats),
+    )
 }
 
 /// Reusable buffers of the analysis fast path (one per document being analysed).

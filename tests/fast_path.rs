@@ -100,46 +100,18 @@ proptest! {
     }
 }
 
-fn texts(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["text"].as_str().unwrap_or_default().to_string()
-        })
-        .collect()
-}
-
 #[test]
 fn corpora_give_the_same_reports() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<_> = std::fs::read_dir(root.join("datasets"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    let shared = root.join("../shared/datasets");
-    if shared.is_dir() {
-        for f in ["ptc/dev.jsonl", "ptc/train.jsonl", "babe/dev.jsonl"] {
-            files.push(shared.join(f));
-        }
-    } else {
-        eprintln!("note: ../shared/datasets is absent; comparing on datasets/ only");
-    }
     let mut n = 0;
-    for f in files.iter().filter(|f| f.exists()) {
-        for text in texts(f) {
-            same_report(&text);
-            n += 1;
-        }
+    for text in common::corpus_texts(&["ptc/dev.jsonl", "ptc/train.jsonl", "babe/dev.jsonl"]) {
+        same_report(&text);
+        n += 1;
     }
-    for text in texts(&root.join("datasets/documents.jsonl"))
-        .iter()
-        .take(50)
-    {
-        same_features(text);
+    let documents = std::fs::read_to_string(root.join("datasets/documents.jsonl")).unwrap();
+    for line in documents.lines().filter(|l| !l.trim().is_empty()).take(50) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        same_features(v["text"].as_str().unwrap_or_default());
     }
     assert!(n > 0);
     eprintln!("{n} documents compared");

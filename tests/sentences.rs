@@ -3,9 +3,9 @@
 //! (`sentences::split_reference`): on arbitrary strings and on real text (our
 //! `datasets/*.jsonl`, and PTC and BABE from `../shared/datasets` when present).
 
+mod common;
 use proptest::prelude::*;
 use slant::sentences::{split, split_reference};
-use std::path::Path;
 
 fn text_strategy() -> impl Strategy<Value = String> {
     let pieces = prop_oneof![
@@ -42,37 +42,16 @@ proptest! {
 
 #[test]
 fn corpora_split_identically() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<_> = std::fs::read_dir(root.join("datasets"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    let shared = root.join("../shared/datasets");
-    if shared.is_dir() {
-        for f in [
-            "ptc/train.jsonl",
-            "ptc/dev.jsonl",
-            "babe/train.jsonl",
-            "babe/dev.jsonl",
-        ] {
-            files.push(shared.join(f));
-        }
-    } else {
-        eprintln!("note: ../shared/datasets is absent; the corpus test covers datasets/ only");
-    }
     let mut n = 0;
-    for f in files.iter().filter(|f| f.exists()) {
-        for line in std::fs::read_to_string(f).unwrap().lines() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            let text = v["text"].as_str().unwrap_or_default();
-            let got = split(text);
-            assert_eq!(got, split_reference(text), "{text:?}");
-            n += got.len();
-        }
+    for text in common::corpus_texts(&[
+        "ptc/train.jsonl",
+        "ptc/dev.jsonl",
+        "babe/train.jsonl",
+        "babe/dev.jsonl",
+    ]) {
+        let got = split(&text);
+        assert_eq!(got, split_reference(&text), "{text:?}");
+        n += got.len();
     }
     assert!(n > 0);
     eprintln!("{n} sentences compared");

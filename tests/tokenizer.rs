@@ -4,9 +4,9 @@
 //! train/dev article and BABE sentence from `../shared/datasets` when present, and our own
 //! `datasets/*.jsonl`).
 
+mod common;
 use proptest::prelude::*;
 use slant::tokens::{tokenize, tokenize_reference};
-use std::path::Path;
 
 fn assert_same(text: &str) {
     let fast = tokenize(text, 0..text.len()).unwrap();
@@ -74,49 +74,21 @@ fn every_character_alone_and_between_letters() {
     assert_same(&batch);
 }
 
-/// The `text` field of every row of a JSONL file.
-fn texts(path: &Path) -> Vec<String> {
-    let body = std::fs::read_to_string(path).unwrap();
-    body.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["text"].as_str().unwrap_or_default().to_string()
-        })
-        .collect()
-}
-
 #[test]
 fn corpora_tokenize_identically() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<_> = std::fs::read_dir(root.join("datasets"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    let shared = root.join("../shared/datasets");
-    if shared.is_dir() {
-        for f in [
-            "ptc/train.jsonl",
-            "ptc/dev.jsonl",
-            "babe/train.jsonl",
-            "babe/dev.jsonl",
-        ] {
-            files.push(shared.join(f));
-        }
-    } else {
-        eprintln!("note: ../shared/datasets is absent; the corpus test covers datasets/ only");
-    }
     let mut tokens = 0;
-    for f in files.iter().filter(|f| f.exists()) {
-        for text in texts(f) {
-            assert_same(&text);
-            // Also sentence by sentence, as the analyzer calls it.
-            for r in slant::sentences::split(&text) {
-                let fast = tokenize(&text, r.clone()).unwrap();
-                assert_eq!(fast, tokenize_reference(&text, r).unwrap());
-                tokens += fast.len();
-            }
+    for text in common::corpus_texts(&[
+        "ptc/train.jsonl",
+        "ptc/dev.jsonl",
+        "babe/train.jsonl",
+        "babe/dev.jsonl",
+    ]) {
+        assert_same(&text);
+        // Also sentence by sentence, as the analyzer calls it.
+        for r in slant::sentences::split(&text) {
+            let fast = tokenize(&text, r.clone()).unwrap();
+            assert_eq!(fast, tokenize_reference(&text, r).unwrap());
+            tokens += fast.len();
         }
     }
     assert!(tokens > 0);
