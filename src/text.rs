@@ -37,13 +37,7 @@ impl CharOffsets {
                 chars: bytes.len(),
             };
         }
-        let mut checkpoints = Vec::with_capacity(bytes.len() / STRIDE + 2);
-        let mut count = 0usize;
-        for chunk in bytes.chunks(STRIDE) {
-            checkpoints.push(count);
-            count += chunk.iter().filter(|&&b| is_char_start(b)).count();
-        }
-        checkpoints.push(count);
+        let (checkpoints, count) = checkpoints(bytes);
         let char_starts = text.char_indices().map(|(i, _)| i).collect();
         CharOffsets {
             checkpoints,
@@ -67,13 +61,7 @@ impl CharOffsets {
         if text.is_ascii() {
             return CharOffsets::new(text);
         }
-        let mut checkpoints = Vec::with_capacity(bytes.len() / STRIDE + 2);
-        let mut count = 0usize;
-        for chunk in bytes.chunks(STRIDE) {
-            checkpoints.push(count);
-            count += chunk.iter().filter(|&&b| is_char_start(b)).count();
-        }
-        checkpoints.push(count);
+        let (checkpoints, count) = checkpoints(bytes);
         CharOffsets {
             checkpoints,
             char_starts: Vec::new(),
@@ -109,6 +97,18 @@ impl CharOffsets {
         }
         self.char_starts.get(ch).copied()
     }
+}
+
+/// Code points before every `STRIDE`-byte checkpoint of `bytes`, and the total.
+fn checkpoints(bytes: &[u8]) -> (Vec<usize>, usize) {
+    let mut checkpoints = Vec::with_capacity(bytes.len() / STRIDE + 2);
+    let mut count = 0usize;
+    for chunk in bytes.chunks(STRIDE) {
+        checkpoints.push(count);
+        count += chunk.iter().filter(|&&b| is_char_start(b)).count();
+    }
+    checkpoints.push(count);
+    (checkpoints, count)
 }
 
 #[cfg(test)]

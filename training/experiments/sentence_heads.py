@@ -1,25 +1,13 @@
 import os, json, re, sys, math, collections
 import numpy as np
 from sklearn.metrics import f1_score, roc_auc_score
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.feature_selection import chi2, SelectKBest
 from sklearn.preprocessing import normalize
-D=os.environ.get('SLANT_DATA', os.path.join(ROOT, '..', 'shared', 'datasets')) + '/'
-lex=collections.defaultdict(set)
-for l in open(D+'lexicons/lexicons.jsonl'):
-    d=json.loads(l)
-    if d['n_tokens']==1: lex[d['entry'].lower()].add(d['lexicon'])
-mpqa=collections.defaultdict(set)
-for l in open(D+'lexicons/mpqa_subjclues.jsonl'):
-    d=json.loads(l); mpqa[d['word'].lower()].add(d['type']+'_'+d['priorpolarity'])
-TOK=re.compile(r"\w+|[^\w\s]")
-def norm(s):
-    s=s.lower(); s=re.sub(r'[0-9]','0',s)
-    return s.replace('\u2019',"'").replace('\u2018',"'").replace('\u201c','"').replace('\u201d','"')
+from common import ROOT, D, lex, mpqa, TOK, norm
 def terms(text,char):
     ws=[norm(m.group()) for m in TOK.finditer(text)]
     f=[]

@@ -5,20 +5,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.feature_extraction import FeatureHasher
 from sklearn.preprocessing import normalize
 from sklearn.metrics import roc_auc_score
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
-D=os.environ.get('SLANT_DATA', os.path.join(ROOT, '..', 'shared', 'datasets')) + '/'
+from common import ROOT, D, lex, mpqa, TOK, norm
 O=set(sys.argv[1].split(','))
-lex=collections.defaultdict(set)
-for l in open(D+'lexicons/lexicons.jsonl'):
-    d=json.loads(l)
-    if d['n_tokens']==1: lex[d['entry'].lower()].add(d['lexicon'])
-mpqa=collections.defaultdict(set)
-for l in open(D+'lexicons/mpqa_subjclues.jsonl'):
-    d=json.loads(l); mpqa[d['word'].lower()].add(d['type']+'_'+d['priorpolarity'])
-TOK=re.compile(r"\w+|[^\w\s]")
-def norm(s):
-    s=s.lower(); s=re.sub(r'[0-9]','0',s)
-    return s.replace('\u2019',"'").replace('\u2018',"'").replace('\u201c','"').replace('\u201d','"')
 def shape(s):
     if len(s)==1 and not s.isalnum(): return 'p'
     if s.isdigit(): return '0'

@@ -3,20 +3,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
-D=os.environ.get('SLANT_DATA', os.path.join(ROOT, '..', 'shared', 'datasets')) + '/'
+from common import ROOT, D, lex, mpqa, TOK, norm
 hold=set(open(os.path.join(ROOT, 'training', 'tc_holdout_ids.txt')).read().split())
-lex=collections.defaultdict(set)
-for l in open(D+'lexicons/lexicons.jsonl'):
-    d=json.loads(l)
-    if d['n_tokens']==1: lex[d['entry'].lower()].add(d['lexicon'])
-mpqa=collections.defaultdict(set)
-for l in open(D+'lexicons/mpqa_subjclues.jsonl'):
-    d=json.loads(l); mpqa[d['word'].lower()].add(d['type']+'_'+d['priorpolarity'])
-TOK=re.compile(r"\w+|[^\w\s]")
-def norm(s):
-    s=s.lower(); s=re.sub(r'[0-9]','0',s)
-    return s.replace('\u2019',"'").replace('\u2018',"'").replace('\u201c','"').replace('\u201d','"')
 docs=[json.loads(l) for l in open(D+'ptc/train.jsonl')]
 FEATS=set(sys.argv[1].split(',')) if len(sys.argv)>1 else set()
 def feats(doc, toks, a, b, counts, sents):
