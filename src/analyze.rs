@@ -113,6 +113,11 @@ impl<'m> Analyzer<'m> {
         // exactly as in training, where gold spans can).
         if !pending.is_empty() {
             let repeats = doc.repeat_counter();
+            let mut queries = Sequences::default();
+            for r in &pending {
+                queries.push(doc.word_ids(r.clone()));
+            }
+            repeats.prepare(queries.iter());
             let mut buf = Vec::new();
             for (span, r) in spans.iter_mut().zip(pending) {
                 (span.technique, span.technique_score) =
@@ -194,6 +199,27 @@ impl<'m> Analyzer<'m> {
         }
         w.write_all(b"],\"spans\":[").map_err(io)?;
         let repeats = doc.repeat_counter();
+        if repeats.word_count() > RepeatCounter::ON_DEMAND_WORDS {
+            // A long document: register the spans' word sequences first (one more pass over
+            // the sentences above the gate), so that repeat counting keeps memory in proportion
+            // to the spans rather than to the document.
+            let mut queries = Sequences::default();
+            let mut first = 0;
+            for ((r, &logit), &count) in ranges.iter().zip(&logits).zip(&counts) {
+                let prob = crate::model::sigmoid(logit);
+                if self.gated(prob) {
+                    first += count;
+                    continue;
+                }
+                prepare_fast(&self.heads, text, r.clone(), &mut scratch)?;
+                span_head_fast(model, &self.heads, prob, &mut scratch);
+                for sr in decode(&scratch.tokens, &scratch.probs, prob, &self.decode) {
+                    queries.push(doc.word_ids(first + sr.start..first + sr.end));
+                }
+                first += scratch.tokens.len();
+            }
+            repeats.prepare(queries.iter());
+        }
         let mut buf = Vec::new();
         let mut first = 0;
         let mut n = 0usize;
@@ -486,6 +512,25 @@ impl DocWords {
         let pairs = self.ids_seq.iter().zip(&self.shapes);
         let seq = pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0).collect();
         RepeatCounter::from_ids(seq, self.forms.len())
+    }
+}
+
+/// Word-id sequences stored end to end (one allocation for all the spans of a document).
+#[derive(Default)]
+struct Sequences {
+    words: Vec<u32>,
+    ends: Vec<usize>,
+}
+
+impl Sequences {
+    fn push(&mut self, words: impl IntoIterator<Item = u32>) {
+        self.words.extend(words);
+        self.ends.push(self.words.len());
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u32]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, &b)| &self.words[a..b])
     }
 }
 

@@ -822,9 +822,16 @@ fn span_char_ngrams(span: &[Token], sink: &mut impl Sink) {
 /// after an occurrence at word `i` of a sequence of `L` words, the next one counts from word
 /// `i + L + 1` (a repeat directly adjacent to the previous one is not counted; this is the rule
 /// the shipped model was trained with). Windows are compared by a 64-bit rolling hash of word
-/// ids, computed once per distinct sequence length, so a document costs O(words) per length
-/// rather than O(words) per span. A sequence whose rarest word occurs rarely (≤ 512 / length times) is counted
-/// directly instead, by comparing the windows at that word's occurrences (same rule, exact).
+/// ids, one pass over the document per distinct sequence length, so a document costs O(words)
+/// per length rather than O(words) per span. A sequence whose rarest word occurs rarely
+/// (≤ 512 / length times) is counted directly instead, by comparing the windows at that word's
+/// occurrences (same rule, exact).
+///
+/// Memory stays proportional to the queries, not to the document: a pass counts only the
+/// windows asked for. Register the sequences first with [`RepeatCounter::prepare`] (one pass
+/// per length for all of them); a sequence that was not registered is indexed on demand in a
+/// short document (up to [`RepeatCounter::ON_DEMAND_WORDS`] words, where every window of its
+/// length is counted and kept) and counted directly in a longer one (exact, but slower).
 #[derive(Debug, Default)]
 pub struct RepeatCounter {
     ids: HashMap<String, u32>,
@@ -832,14 +839,23 @@ pub struct RepeatCounter {
     seq: Vec<u32>,
     /// Occurrences of each word id.
     word_counts: Vec<usize>,
-    /// Per sequence length: window hash → (count, start of the last counted window).
-    windows: std::cell::RefCell<HashMap<usize, WindowCounts>>,
+    /// Per sequence length: the windows counted.
+    windows: std::cell::RefCell<HashMap<usize, Windows>>,
     /// Positions in `seq` of each word id, grouped by id (`occurrences.1[occurrences.0[id]..]`).
     occurrences: std::cell::OnceCell<(Vec<u32>, Vec<u32>)>,
 }
 
 /// Window hash → (occurrences counted, start of the last counted window).
 type WindowCounts = HashMap<u64, (usize, usize)>;
+
+/// The windows of one length that a pass counted.
+#[derive(Debug)]
+enum Windows {
+    /// Every window of the document (short documents).
+    All(WindowCounts),
+    /// Only the windows registered by [`RepeatCounter::prepare`].
+    Only(WindowCounts),
+}
 
 const REPEAT_BASE: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -923,8 +939,15 @@ impl RepeatCounter {
     /// Counts of every window of `len` words (rolling hash, one pass).
     fn index_length(&self, len: usize) -> WindowCounts {
         let mut out = WindowCounts::default();
+        self.count_windows(len, &mut out, true);
+        out
+    }
+
+    /// One rolling-hash pass over the windows of `len` words, counting into `out` (adding a
+    /// window not yet in `out` only when `add_new`).
+    fn count_windows(&self, len: usize, out: &mut WindowCounts, add_new: bool) {
         if len == 0 || len > self.seq.len() {
-            return out;
+            return;
         }
         // BASE^(len-1), to remove the leaving word.
         let top = (1..len).fold(1u64, |p, _| p.wrapping_mul(REPEAT_BASE));
@@ -937,13 +960,81 @@ impl RepeatCounter {
                     .wrapping_mul(REPEAT_BASE)
                     .wrapping_add(word_hash(self.seq[i + len - 1]));
             }
-            let e = out.entry(h).or_insert((0, usize::MAX));
+            let e = if add_new {
+                out.entry(h).or_insert((0, usize::MAX))
+            } else {
+                match out.get_mut(&h) {
+                    Some(e) => e,
+                    None => continue,
+                }
+            };
             if e.1 == usize::MAX || i > e.1 + len {
                 e.0 += 1;
                 e.1 = i;
             }
         }
-        out
+    }
+
+    /// Documents up to this many words index a sequence length on demand (every window of it,
+    /// a few megabytes at most); longer ones count what was not [prepared](Self::prepare)
+    /// directly.
+    pub const ON_DEMAND_WORDS: usize = 1 << 14;
+
+    /// Why and how a word-id sequence is counted: `None` when the answer needs no window
+    /// (empty, one word, an id out of range), else the rarest word's position and whether the
+    /// direct count is cheap enough.
+    fn plan(&self, words: &[u32]) -> Option<(usize, bool)> {
+        if words.len() < 2
+            || words
+                .iter()
+                .any(|&id| id as usize >= self.word_counts.len())
+        {
+            return None;
+        }
+        let (k, rarest) = words
+            .iter()
+            .enumerate()
+            .map(|(k, &id)| (k, self.word_counts[id as usize]))
+            .min_by_key(|x| x.1)
+            .unwrap_or((0, 0));
+        // Direct counting costs rarest × len per span; a pass costs O(words) once per length.
+        // Cap the former so a repetitive document stays linear.
+        Some((k, rarest.saturating_mul(words.len()) <= 512))
+    }
+
+    /// Registers word-id sequences that [`RepeatCounter::count_ids`] will be asked for, and
+    /// counts all of them: one pass over the document per distinct length, keeping only the
+    /// registered windows (memory in proportion to the sequences, whatever the document's
+    /// length). Counting a registered sequence is then a lookup.
+    pub fn prepare<'a>(&self, sequences: impl IntoIterator<Item = &'a [u32]>) {
+        let mut wanted: HashMap<usize, Vec<u64>> = HashMap::default();
+        for words in sequences {
+            if let Some((_, false)) = self.plan(words) {
+                let key = Self::window_hash(words.iter().copied());
+                wanted.entry(words.len()).or_default().push(key);
+            }
+        }
+        let mut cache = self.windows.borrow_mut();
+        for (len, keys) in wanted {
+            let mut counts = match cache.remove(&len) {
+                Some(Windows::All(all)) => {
+                    cache.insert(len, Windows::All(all));
+                    continue;
+                }
+                Some(Windows::Only(only)) if keys.iter().all(|k| only.contains_key(k)) => {
+                    cache.insert(len, Windows::Only(only));
+                    continue;
+                }
+                // Recount from scratch: the registered windows so far and the new ones.
+                Some(Windows::Only(only)) => {
+                    only.into_keys().map(|k| (k, (0, usize::MAX))).collect()
+                }
+                None => WindowCounts::default(),
+            };
+            counts.extend(keys.into_iter().map(|k| (k, (0, usize::MAX))));
+            self.count_windows(len, &mut counts, false);
+            cache.insert(len, Windows::Only(counts));
+        }
     }
 
     /// Indexes a document given as the word ids of its non-punctuation tokens (ids below
@@ -962,6 +1053,11 @@ impl RepeatCounter {
         }
     }
 
+    /// Number of content (non-punctuation) words in the document.
+    pub fn word_count(&self) -> usize {
+        self.seq.len()
+    }
+
     /// Occurrences of the span's word sequence in the document (at least 1).
     pub fn count(&self, span: &[Token]) -> usize {
         let mut words = Vec::new();
@@ -976,33 +1072,35 @@ impl RepeatCounter {
 
     /// Occurrences of a word-id sequence (ids as given to [`RepeatCounter::from_ids`]; at least 1).
     pub fn count_ids(&self, words: &[u32]) -> usize {
-        if words
-            .iter()
-            .any(|&id| id as usize >= self.word_counts.len())
-        {
-            return 1;
+        let Some((k, direct)) = self.plan(words) else {
+            return match words {
+                [id] => self.word_counts.get(*id as usize).map_or(1, |&c| c.max(1)),
+                _ => 1,
+            };
+        };
+        if direct {
+            return self.count_direct(words, k).max(1);
         }
-        match words.len() {
-            0 => 1,
-            1 => self.word_counts[words[0] as usize].max(1),
-            len => {
-                let (k, rarest) = words
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &id)| (k, self.word_counts[id as usize]))
-                    .min_by_key(|x| x.1)
-                    .unwrap_or((0, 0));
-                // Direct counting costs rarest × len per span; the per-length index costs O(words)
-                // once per length. Cap the former so a repetitive document stays linear.
-                if rarest.saturating_mul(len) <= 512 {
-                    return self.count_direct(words, k).max(1);
+        let len = words.len();
+        let key = Self::window_hash(words.iter().copied());
+        let mut cache = self.windows.borrow_mut();
+        match cache.get(&len) {
+            Some(Windows::All(all)) => return all.get(&key).map_or(1, |e| e.0.max(1)),
+            Some(Windows::Only(only)) => {
+                if let Some(e) = only.get(&key) {
+                    return e.0.max(1);
                 }
-                let key = Self::window_hash(words.iter().copied());
-                let mut cache = self.windows.borrow_mut();
-                let windows = cache.entry(len).or_insert_with(|| self.index_length(len));
-                windows.get(&key).map_or(1, |e| e.0.max(1))
             }
+            None => {}
         }
+        if self.seq.len() <= Self::ON_DEMAND_WORDS && !cache.contains_key(&len) {
+            let all = self.index_length(len);
+            let n = all.get(&key).map_or(1, |e| e.0.max(1));
+            cache.insert(len, Windows::All(all));
+            return n;
+        }
+        drop(cache);
+        self.count_direct(words, k).max(1)
     }
 }
 
@@ -1126,6 +1224,50 @@ mod tests {
                 .count()
                 .max(1),
         }
+    }
+
+    /// A document longer than `ON_DEMAND_WORDS`, of three frequent words (so every sequence
+    /// takes the window passes): sequences registered with `prepare` are counted by the
+    /// filtered pass, the others directly; both follow the reference rule.
+    #[test]
+    fn prepared_and_direct_counts_follow_the_rule_in_long_documents() {
+        let mut x = 12345u64;
+        let mut words = Vec::new();
+        while words.len() < RepeatCounter::ON_DEMAND_WORDS + 5000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            words.push(["a", "b", "c", "a", "b", ","][(x >> 33) as usize % 6]);
+        }
+        let doc = toks(&words.join(" "));
+        let ids = |c: &RepeatCounter, span: &[Token]| -> Vec<u32> {
+            span.iter()
+                .filter(|t| !t.is_punct())
+                .map(|t| c.ids[t.norm.as_str()])
+                .collect()
+        };
+        let spans: Vec<&[Token]> = (0..doc.len() - 8)
+            .step_by(997)
+            .flat_map(|i| (2..=7).map(move |n| i..i + n))
+            .map(|r| &doc[r])
+            .collect();
+        let prepared = RepeatCounter::new(&doc);
+        let registered: Vec<Vec<u32>> = spans.iter().map(|s| ids(&prepared, s)).collect();
+        prepared.prepare(registered.iter().map(Vec::as_slice));
+        let unprepared = RepeatCounter::new(&doc);
+        let mut counts = std::collections::BTreeSet::new();
+        for span in &spans {
+            let want = reference_count(&doc, span);
+            assert_eq!(prepared.count(span), want);
+            assert_eq!(unprepared.count(span), want);
+            counts.insert(want);
+        }
+        // Counts vary, and the long sequences are rare: the comparison can tell them apart.
+        assert!(counts.len() > 10 && counts.contains(&1), "{counts:?}");
+        assert!(matches!(
+            prepared.windows.borrow().get(&3),
+            Some(Windows::Only(_))
+        ));
     }
 
     #[test]

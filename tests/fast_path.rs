@@ -116,3 +116,31 @@ fn corpora_give_the_same_reports() {
     assert!(n > 0);
     eprintln!("{n} documents compared");
 }
+
+/// A document longer than `RepeatCounter::ON_DEMAND_WORDS` words takes the paths that register
+/// the spans' word sequences first (`analyze`, and `write_json`'s extra pass) while the
+/// reference counts unregistered sequences directly: all three must still agree.
+#[test]
+fn long_documents_give_the_same_reports() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts = Vec::new();
+    for file in ["documents.jsonl", "pairs.jsonl", "neutral.jsonl"] {
+        let data = std::fs::read_to_string(root.join("datasets").join(file)).unwrap();
+        for line in data.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            texts.push(v["text"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    let once = texts.join("\n\n");
+    let long = [once.as_str(); 3].join("\n\n");
+    let words = long.split_whitespace().count();
+    let limit = slant::features::RepeatCounter::ON_DEMAND_WORDS;
+    assert!(words > 2 * limit, "{words} words");
+    same_report(&long);
+    // Repetitive: the same loaded sentences many times, on one line.
+    let repeated =
+        "The chaotic withdrawal was a humiliating fiasco, and critics called the reckless \
+                    planners cowards who abandoned loyal partners. Officials said talks ended. "
+            .repeat(2 * limit / 20);
+    same_report(&repeated);
+}
