@@ -951,6 +951,21 @@ impl RepeatCounter {
         }
         // BASE^(len-1), to remove the leaving word.
         let top = (1..len).fold(1u64, |p, _| p.wrapping_mul(REPEAT_BASE));
+        // When only the windows already in `out` count, a bit per hash bucket (about 16 bits per
+        // window wanted) rejects most of the others before the map is probed.
+        let bits = if add_new {
+            0
+        } else {
+            (out.len() * 16).next_power_of_two().max(1 << 12)
+        };
+        let shift = 64 - bits.trailing_zeros();
+        let bucket = |h: u64| (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize;
+        let mut filter = vec![0u64; bits / 64];
+        for &k in out.keys() {
+            if !add_new {
+                filter[bucket(k) / 64] |= 1 << (bucket(k) % 64);
+            }
+        }
         let mut h = Self::window_hash(self.seq[..len].iter().copied());
         for i in 0..=self.seq.len() - len {
             if i > 0 {
@@ -959,6 +974,9 @@ impl RepeatCounter {
                     .wrapping_sub(leaving)
                     .wrapping_mul(REPEAT_BASE)
                     .wrapping_add(word_hash(self.seq[i + len - 1]));
+            }
+            if !add_new && filter[bucket(h) / 64] & (1 << (bucket(h) % 64)) == 0 {
+                continue;
             }
             let e = if add_new {
                 out.entry(h).or_insert((0, usize::MAX))
@@ -980,10 +998,15 @@ impl RepeatCounter {
     /// directly.
     pub const ON_DEMAND_WORDS: usize = 1 << 14;
 
-    /// Why and how a word-id sequence is counted: `None` when the answer needs no window
-    /// (empty, one word, an id out of range), else the rarest word's position and whether the
-    /// direct count is cheap enough.
-    fn plan(&self, words: &[u32]) -> Option<(usize, bool)> {
+    /// Direct counting costs rarest × length per sequence; a pass costs O(words) once per
+    /// length. Sequences up to this cost are always counted directly, so a repetitive
+    /// document stays linear.
+    const DIRECT_COST: usize = 512;
+
+    /// How a word-id sequence is counted: `None` when the answer needs no window (empty, one
+    /// word, an id out of range), else the rarest word's position in the sequence and the cost
+    /// of counting directly (its occurrences × the length).
+    fn plan(&self, words: &[u32]) -> Option<(usize, usize)> {
         if words.len() < 2
             || words
                 .iter()
@@ -997,9 +1020,7 @@ impl RepeatCounter {
             .map(|(k, &id)| (k, self.word_counts[id as usize]))
             .min_by_key(|x| x.1)
             .unwrap_or((0, 0));
-        // Direct counting costs rarest × len per span; a pass costs O(words) once per length.
-        // Cap the former so a repetitive document stays linear.
-        Some((k, rarest.saturating_mul(words.len()) <= 512))
+        Some((k, rarest.saturating_mul(words.len())))
     }
 
     /// Registers word-id sequences that [`RepeatCounter::count_ids`] will be asked for, and
@@ -1007,15 +1028,29 @@ impl RepeatCounter {
     /// registered windows (memory in proportion to the sequences, whatever the document's
     /// length). Counting a registered sequence is then a lookup.
     pub fn prepare<'a>(&self, sequences: impl IntoIterator<Item = &'a [u32]>) {
-        let mut wanted: HashMap<usize, Vec<u64>> = HashMap::default();
+        // Per length: the windows wanted, and what counting them directly would cost.
+        let mut wanted: HashMap<usize, (Vec<u64>, usize)> = HashMap::default();
         for words in sequences {
-            if let Some((_, false)) = self.plan(words) {
-                let key = Self::window_hash(words.iter().copied());
-                wanted.entry(words.len()).or_default().push(key);
+            match self.plan(words) {
+                Some((_, cost)) if cost > Self::DIRECT_COST => {
+                    let key = Self::window_hash(words.iter().copied());
+                    let e = wanted.entry(words.len()).or_default();
+                    e.0.push(key);
+                    e.1 = e.1.saturating_add(cost);
+                }
+                _ => {}
             }
         }
         let mut cache = self.windows.borrow_mut();
-        for (len, keys) in wanted {
+        for (len, (keys, direct_cost)) in wanted {
+            // In a long document, a length whose sequences cost less to count directly than
+            // one pass is left to `count_ids`'s direct count (the same result).
+            if self.seq.len() > Self::ON_DEMAND_WORDS
+                && direct_cost <= self.seq.len()
+                && !cache.contains_key(&len)
+            {
+                continue;
+            }
             let mut counts = match cache.remove(&len) {
                 Some(Windows::All(all)) => {
                     cache.insert(len, Windows::All(all));
@@ -1072,13 +1107,13 @@ impl RepeatCounter {
 
     /// Occurrences of a word-id sequence (ids as given to [`RepeatCounter::from_ids`]; at least 1).
     pub fn count_ids(&self, words: &[u32]) -> usize {
-        let Some((k, direct)) = self.plan(words) else {
+        let Some((k, cost)) = self.plan(words) else {
             return match words {
                 [id] => self.word_counts.get(*id as usize).map_or(1, |&c| c.max(1)),
                 _ => 1,
             };
         };
-        if direct {
+        if cost <= Self::DIRECT_COST {
             return self.count_direct(words, k).max(1);
         }
         let len = words.len();
