@@ -9,7 +9,7 @@ use crate::model::Model;
 use crate::report::{Evidence, Label, ModelInfo, Report, SentenceReport, SpanReport};
 use crate::scores::{
     best_of, prepare_fast, score_sentence, sentence_head_fast, span_head_fast,
-    technique_probabilities_n, ScoredSentence, Scratch,
+    technique_probabilities_fast, ScoredSentence, Scratch, TechniqueBuffers,
 };
 use crate::sentences;
 use crate::spans::{decode, span_score, DecodeParams};
@@ -113,7 +113,7 @@ impl<'m> Analyzer<'m> {
         // exactly as in training, where gold spans can).
         if !pending.is_empty() {
             let repeats = doc.repeat_counter();
-            let mut buf = Vec::new();
+            let mut buf = TechniqueBuffers::default();
             for (span, r) in spans.iter_mut().zip(pending) {
                 (span.technique, span.technique_score) =
                     self.technique(&doc, &repeats, r, &mut buf);
@@ -194,7 +194,7 @@ impl<'m> Analyzer<'m> {
         }
         w.write_all(b"],\"spans\":[").map_err(io)?;
         let repeats = doc.repeat_counter();
-        let mut buf = Vec::new();
+        let mut buf = TechniqueBuffers::default();
         let mut first = 0;
         let mut n = 0usize;
         let mut failed = None;
@@ -288,15 +288,17 @@ impl<'m> Analyzer<'m> {
         doc: &DocWords,
         repeats: &RepeatCounter,
         r: Range<usize>,
-        buf: &mut Vec<Token>,
+        buf: &mut TechniqueBuffers,
     ) -> (String, f32) {
         // The span and two tokens either side: all that technique features read.
         let lo = r.start.saturating_sub(2);
         let hi = (r.end + 2).min(doc.len());
-        doc.tokens(lo..hi, buf);
-        let n = repeats.count_ids(&doc.word_ids(r.clone()));
-        let probs = technique_probabilities_n(self.model, buf, r.start - lo..r.end - lo, n);
-        best_of(self.model, &probs)
+        doc.tokens(lo..hi, &mut buf.tokens);
+        doc.word_ids(r.clone(), &mut buf.words);
+        let n = repeats.count_ids(&buf.words);
+        let probs =
+            technique_probabilities_fast(self.model, &self.heads, r.start - lo..r.end - lo, n, buf);
+        best_of(self.model, probs)
     }
 
     /// Analyses one document the reference way: every sentence scored by the generic feature
@@ -476,10 +478,11 @@ impl DocWords {
         }));
     }
 
-    /// Ids of the non-punctuation tokens of `r`.
-    fn word_ids(&self, r: Range<usize>) -> Vec<u32> {
+    /// Ids of the non-punctuation tokens of `r`, into `out`.
+    fn word_ids(&self, r: Range<usize>, out: &mut Vec<u32>) {
+        out.clear();
         let pairs = self.ids_seq[r.clone()].iter().zip(&self.shapes[r]);
-        pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0).collect()
+        out.extend(pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0));
     }
 
     fn repeat_counter(&self) -> RepeatCounter {
