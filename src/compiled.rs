@@ -506,8 +506,34 @@ impl GramTable {
     /// Column of a packed n-gram, or [`NONE`].
     #[inline(always)]
     fn get(&self, key: u64) -> u32 {
+        self.probe().get(key)
+    }
+
+    /// The table as plain slices (kept in registers by a loop of lookups).
+    #[inline(always)]
+    fn probe(&self) -> Probe<'_> {
+        Probe {
+            keys: &self.keys,
+            cols: &self.cols,
+            shift: self.shift,
+        }
+    }
+}
+
+/// A [`GramTable`] borrowed as slices.
+#[derive(Clone, Copy)]
+struct Probe<'a> {
+    keys: &'a [u64],
+    cols: &'a [u32],
+    shift: u32,
+}
+
+impl Probe<'_> {
+    /// Column of a packed n-gram, or [`NONE`].
+    #[inline(always)]
+    fn get(self, key: u64) -> u32 {
         let mask = self.keys.len().wrapping_sub(1);
-        let mut i = self.slot(key) & mask;
+        let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize & mask;
         while let Some(&k) = self.keys.get(i) {
             if k == key {
                 return self.cols.get(i).copied().unwrap_or(NONE);
@@ -593,10 +619,42 @@ impl ColumnSet {
     /// Adds column `c`; [`NONE`] and columns beyond the reserved bound are ignored.
     #[inline(always)]
     fn insert(&mut self, c: u32) {
-        let w = (c >> 6) as usize;
-        if let (Some(word), Some(s)) = (self.words.get_mut(w), self.summary.get_mut(w >> 6)) {
-            *word |= 1 << (c & 63);
-            *s |= 1 << (w & 63);
+        self.as_mut().insert(c);
+    }
+
+    /// The set borrowed as slices (kept in registers by a loop of insertions).
+    #[inline(always)]
+    fn as_mut(&mut self) -> SetMut<'_> {
+        SetMut {
+            words: &mut self.words,
+            summary: &mut self.summary,
+        }
+    }
+
+    /// Number of columns in the set.
+    fn count(&self) -> usize {
+        let mut n = 0;
+        for (s, &summary) in self.summary.iter().enumerate() {
+            let mut ws = summary;
+            while ws != 0 {
+                let w = s * 64 + ws.trailing_zeros() as usize;
+                ws &= ws - 1;
+                n += self.words.get(w).map_or(0, |x| x.count_ones() as usize);
+            }
+        }
+        n
+    }
+
+    /// The columns in ascending order, emptying the set as they are read (a set whose drain
+    /// is dropped early keeps the columns not read yet).
+    fn drain(&mut self) -> Drain<'_> {
+        Drain {
+            words: &mut self.words,
+            summary: &mut self.summary,
+            next_summary: 0,
+            ws: 0,
+            base: 0,
+            bits: 0,
         }
     }
 
@@ -620,6 +678,107 @@ impl ColumnSet {
     }
 }
 
+/// Iterator of [`ColumnSet::drain`].
+struct Drain<'a> {
+    words: &'a mut [u64],
+    summary: &'a mut [u64],
+    /// Index of the next summary word to read.
+    next_summary: usize,
+    /// Marked words of the current summary word not read yet (as bits).
+    ws: u64,
+    /// First column of the current word.
+    base: usize,
+    /// Columns of the current word not read yet (as bits).
+    bits: u64,
+}
+
+impl Iterator for Drain<'_> {
+    type Item = u32;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<u32> {
+        loop {
+            if self.bits != 0 {
+                let c = self.bits.trailing_zeros();
+                self.bits &= self.bits - 1;
+                return Some(self.base as u32 + c);
+            }
+            if self.ws != 0 {
+                let w = (self.next_summary - 1) * 64 + self.ws.trailing_zeros() as usize;
+                self.ws &= self.ws - 1;
+                self.bits = self.words.get_mut(w).map_or(0, std::mem::take);
+                self.base = w * 64;
+                continue;
+            }
+            let s = self.summary.get_mut(self.next_summary)?;
+            self.ws = std::mem::take(s);
+            self.next_summary += 1;
+        }
+    }
+
+    /// The same columns as `next` gives, as plain nested loops (what `for_each` runs).
+    #[inline(always)]
+    fn fold<B, F: FnMut(B, u32) -> B>(mut self, init: B, mut f: F) -> B {
+        let mut acc = init;
+        while let Some(c) = self.bits_next() {
+            acc = f(acc, c);
+        }
+        while self.ws != 0 {
+            let w = (self.next_summary - 1) * 64 + self.ws.trailing_zeros() as usize;
+            self.ws &= self.ws - 1;
+            let mut bits = self.words.get_mut(w).map_or(0, std::mem::take);
+            while bits != 0 {
+                acc = f(acc, (w * 64) as u32 + bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
+        for (s, summary) in self.summary.iter_mut().enumerate().skip(self.next_summary) {
+            let mut ws = std::mem::take(summary);
+            while ws != 0 {
+                let w = s * 64 + ws.trailing_zeros() as usize;
+                ws &= ws - 1;
+                let mut bits = self.words.get_mut(w).map_or(0, std::mem::take);
+                while bits != 0 {
+                    acc = f(acc, (w * 64) as u32 + bits.trailing_zeros());
+                    bits &= bits - 1;
+                }
+            }
+        }
+        acc
+    }
+}
+
+impl Drain<'_> {
+    /// The next column of the current word, if any.
+    #[inline(always)]
+    fn bits_next(&mut self) -> Option<u32> {
+        if self.bits == 0 {
+            return None;
+        }
+        let c = self.bits.trailing_zeros();
+        self.bits &= self.bits - 1;
+        Some(self.base as u32 + c)
+    }
+}
+
+/// A [`ColumnSet`] borrowed as slices.
+struct SetMut<'a> {
+    words: &'a mut [u64],
+    summary: &'a mut [u64],
+}
+
+impl SetMut<'_> {
+    /// Adds column `c`; [`NONE`] and columns beyond the reserved bound are ignored.
+    #[inline(always)]
+    fn insert(&mut self, c: u32) {
+        let w = (c >> 6) as usize;
+        if let (Some(word), Some(s)) = (self.words.get_mut(w), self.summary.get_mut(w >> 6)) {
+            *word |= 1 << (c & 63);
+            *s |= 1 << (w & 63);
+        }
+    }
+}
+
 /// Reusable buffers of [`CompiledHeads::technique_columns`].
 #[derive(Debug, Clone, Default)]
 pub struct TechniqueScratch {
@@ -635,7 +794,7 @@ impl CompiledHeads {
     /// [`crate::features::technique_features`] into a [`crate::features::Lookup`] (checked by
     /// tests), found without building a name for most features. Character n-grams of up to
     /// seven bytes (all n-grams of ASCII text) are read off the joined span as packed integers
-    /// and found in one probe; longer ones and the word features go through
+    /// and found in a hash table; longer ones and the word features go through
     /// [`FeatureIndex::find`]. A range outside `tokens` has no columns.
     pub fn technique_columns(
         &self,
@@ -646,8 +805,45 @@ impl CompiledHeads {
         scratch: &mut TechniqueScratch,
         out: &mut Vec<u32>,
     ) {
-        use crate::features::pieces as p;
         out.clear();
+        self.technique_set(model, tokens, range, repeats, scratch);
+        scratch.set.drain_into(out);
+    }
+
+    /// The technique head's class probabilities of the span at tokens `range` of `tokens`
+    /// (`repeats` as in [`CompiledHeads::technique_columns`]), written into `out`: the
+    /// probabilities of the binary unit row of its columns, summed column by column in
+    /// ascending order as they are read out of the set (no list of columns).
+    pub(crate) fn technique_probabilities(
+        &self,
+        model: &Model,
+        tokens: &[Token],
+        range: std::ops::Range<usize>,
+        repeats: usize,
+        scratch: &mut TechniqueScratch,
+        out: &mut Vec<f32>,
+    ) {
+        self.technique_set(model, tokens, range, repeats, scratch);
+        let set = &mut scratch.set;
+        // The value of `binary_unit_row`.
+        let v = 1.0 / (set.count().max(1) as f32).sqrt();
+        model
+            .technique
+            .head
+            .probabilities_of_columns(set.drain(), v, out);
+    }
+
+    /// Puts the columns of [`CompiledHeads::technique_columns`] into `scratch.set` (left empty
+    /// when the range is outside `tokens`).
+    fn technique_set(
+        &self,
+        model: &Model,
+        tokens: &[Token],
+        range: std::ops::Range<usize>,
+        repeats: usize,
+        scratch: &mut TechniqueScratch,
+    ) {
+        use crate::features::pieces as p;
         let Some(span) = tokens.get(range.clone()) else {
             return;
         };
@@ -704,7 +900,6 @@ impl CompiledHeads {
             set.insert(find(Name::one(p0, w)));
         }
         set.insert(t.rep[repeats.clamp(1, 3) - 1]);
-        set.drain_into(out);
     }
 
     /// The `c:` columns of the span's character 3-, 4- and 5-grams (the span's normalised
@@ -736,13 +931,15 @@ impl CompiledHeads {
                 .map_or(0, u64::from_le_bytes)
         };
         if ascii && grams.complete {
+            let probe = grams.probe();
+            let mut set = set.as_mut();
             // One byte per character: every start below `full` has all three n-grams.
             let full = len.saturating_sub(4);
             for i in 0..full {
                 let w = window(i);
-                set.insert(grams.get(gram_key(w, 3)));
-                set.insert(grams.get(gram_key(w, 4)));
-                set.insert(grams.get(gram_key(w, 5)));
+                set.insert(probe.get(gram_key(w, 3)));
+                set.insert(probe.get(gram_key(w, 4)));
+                set.insert(probe.get(gram_key(w, 5)));
             }
             for i in full..len {
                 let w = window(i);
@@ -750,7 +947,7 @@ impl CompiledHeads {
                     if i + n > len {
                         break;
                     }
-                    set.insert(grams.get(gram_key(w, n)));
+                    set.insert(probe.get(gram_key(w, n)));
                 }
             }
             return;
@@ -885,10 +1082,20 @@ mod tests {
             set.insert(70_000 + 64 * 64);
             want.sort_unstable();
             want.dedup();
+            assert_eq!(set.count(), want.len());
             out.clear();
             set.drain_into(&mut out);
             assert_eq!(out, want);
             assert!(set.words.iter().chain(&set.summary).all(|&w| w == 0));
+            // The draining iterator, by `next` then by `fold` from where `next` stopped.
+            for &c in &want {
+                set.insert(c);
+            }
+            let mut drain = set.drain();
+            let mut got: Vec<u32> = drain.by_ref().take(round).collect();
+            drain.for_each(|c| got.push(c));
+            assert_eq!(got, want);
+            assert_eq!(set.count(), 0);
         }
     }
 

@@ -210,17 +210,26 @@ impl MultiHead {
     /// [`MultiHead::probabilities`] of the row holding `v` at each of `cols` (ascending, no
     /// repeats), written into `out` without building the row: the same operations in the same
     /// order, so the same floats bit for bit.
-    pub(crate) fn probabilities_of_columns(&self, cols: &[u32], v: f32, out: &mut Vec<f32>) {
+    pub(crate) fn probabilities_of_columns(
+        &self,
+        cols: impl IntoIterator<Item = u32>,
+        v: f32,
+        out: &mut Vec<f32>,
+    ) {
         let k = self.classes.len();
         out.clear();
         out.extend_from_slice(&self.bias);
-        // The 14 PTC techniques, unrolled by the compiler (each class summed in the same order).
-        if !(k == 14 && accumulate::<14>(out, &self.weights, cols, v)) {
-            for &c in cols {
-                let base = c as usize * k;
-                if let Some(ws) = self.weights.get(base..base + k) {
-                    for (zi, w) in out.iter_mut().zip(ws) {
-                        *zi += w * v;
+        match <&mut [f32; 14]>::try_from(out.as_mut_slice()) {
+            // The 14 PTC techniques, unrolled by the compiler (each class summed in the same
+            // order).
+            Ok(z) if k == 14 => accumulate(z, &self.weights, cols, v),
+            _ => {
+                for c in cols {
+                    let base = c as usize * k;
+                    if let Some(ws) = self.weights.get(base..base + k) {
+                        for (zi, w) in out.iter_mut().zip(ws) {
+                            *zi += w * v;
+                        }
                     }
                 }
             }
@@ -230,24 +239,24 @@ impl MultiHead {
 }
 
 /// `z += v · weights[c]` for each column `c` of `cols` in order (rows of `K` weights; rows out
-/// of range are skipped), when `z` has `K` classes; false (and nothing done) otherwise.
-#[inline]
-fn accumulate<const K: usize>(z: &mut [f32], weights: &[f32], cols: &[u32], v: f32) -> bool {
-    let Ok(out) = <&mut [f32; K]>::try_from(z) else {
-        return false;
-    };
+/// of range are skipped).
+#[inline(always)]
+fn accumulate<const K: usize>(
+    out: &mut [f32; K],
+    weights: &[f32],
+    cols: impl IntoIterator<Item = u32>,
+    v: f32,
+) {
     let mut z = *out;
-    for &c in cols {
+    cols.into_iter().for_each(|c| {
         let base = c as usize * K;
-        let Some(Ok(ws)) = weights.get(base..base + K).map(<&[f32; K]>::try_from) else {
-            continue;
-        };
-        for i in 0..K {
-            z[i] += ws[i] * v;
+        if let Some(Ok(ws)) = weights.get(base..base + K).map(<&[f32; K]>::try_from) {
+            for i in 0..K {
+                z[i] += ws[i] * v;
+            }
         }
-    }
+    });
     *out = z;
-    true
 }
 
 /// Softmax in place; uniform when any value is NaN or the largest is not finite.
@@ -526,7 +535,7 @@ mod tests {
                 let row = crate::features::binary_unit_row(cols);
                 let distinct: Vec<u32> = row.iter().map(|x| x.0).collect();
                 let v = 1.0 / (distinct.len().max(1) as f32).sqrt();
-                head.probabilities_of_columns(&distinct, v, &mut out);
+                head.probabilities_of_columns(distinct.iter().copied(), v, &mut out);
                 let want = head.probabilities(&row);
                 let bits = |p: &[f32]| p.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&out), bits(&want), "k {k}, trial {trial}");

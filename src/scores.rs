@@ -240,7 +240,6 @@ pub(crate) struct TechniqueBuffers {
     /// Word ids of the span (for the repeat count).
     pub words: Vec<u32>,
     scratch: crate::compiled::TechniqueScratch,
-    cols: Vec<u32>,
     probs: Vec<f32>,
 }
 
@@ -258,20 +257,14 @@ pub(crate) fn technique_probabilities_fast<'b>(
     if range.start >= range.end || range.end > b.tokens.len() {
         return &b.probs;
     }
-    heads.technique_columns(
+    heads.technique_probabilities(
         model,
         &b.tokens,
         range,
         repeats,
         &mut b.scratch,
-        &mut b.cols,
+        &mut b.probs,
     );
-    // The value of `binary_unit_row`.
-    let v = 1.0 / (b.cols.len().max(1) as f32).sqrt();
-    model
-        .technique
-        .head
-        .probabilities_of_columns(&b.cols, v, &mut b.probs);
     &b.probs
 }
 
