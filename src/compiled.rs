@@ -65,6 +65,14 @@ const UNKNOWN: WordInfo = WordInfo {
     known: false,
 };
 
+impl WordInfo {
+    /// Index of the word in the word table (equal for equal words), when it is in the table.
+    #[inline]
+    pub(crate) fn table_id(&self) -> Option<u32> {
+        self.known.then_some(self.id)
+    }
+}
+
 impl Default for WordInfo {
     fn default() -> Self {
         UNKNOWN

@@ -145,7 +145,8 @@ pub fn best_technique(
 pub(crate) struct Scratch {
     /// Tokens of the current sentence.
     pub tokens: Vec<Token>,
-    infos: Vec<crate::compiled::WordInfo>,
+    /// Word-table info of each token of the current sentence.
+    pub infos: Vec<crate::compiled::WordInfo>,
     cols: Vec<u32>,
     counts: Vec<(u32, f32)>,
     ctx: SentenceContext,
