@@ -9,7 +9,7 @@ use crate::model::Model;
 use crate::report::{Evidence, Label, ModelInfo, Report, SentenceReport, SpanReport};
 use crate::scores::{
     best_of, prepare_fast, score_sentence, sentence_head_fast, span_head_fast,
-    technique_probabilities_n, ScoredSentence, Scratch,
+    technique_probabilities_fast, ScoredSentence, Scratch, TechniqueBuffers,
 };
 use crate::sentences;
 use crate::spans::{decode, span_score, DecodeParams};
@@ -87,7 +87,7 @@ impl<'m> Analyzer<'m> {
         let model = self.model;
         let offsets = CharOffsets::bytes_to_chars_only(text);
         let mut scratch = Scratch::default();
-        let mut doc = DocWords::default();
+        let mut doc = DocWords::for_text(text);
         let mut logits = Vec::new();
         let mut sentences = Vec::new();
         let mut spans = Vec::new();
@@ -99,7 +99,7 @@ impl<'m> Analyzer<'m> {
             logits.push(logit);
             sentences.push(sentence_report(&offsets, text, &r, prob));
             let first = doc.len();
-            doc.extend(&scratch.tokens);
+            doc.extend(&self.heads, &scratch.tokens, &scratch.infos);
             if self.gated(prob) {
                 continue;
             }
@@ -113,12 +113,13 @@ impl<'m> Analyzer<'m> {
         // exactly as in training, where gold spans can).
         if !pending.is_empty() {
             let repeats = doc.repeat_counter();
+            let mut buf = TechniqueBuffers::default();
             let mut queries = Sequences::default();
             for r in &pending {
-                queries.push(doc.word_ids(r.clone()));
+                doc.word_ids(r.clone(), &mut buf.words);
+                queries.push(buf.words.iter().copied());
             }
             repeats.prepare(queries.iter());
-            let mut buf = Vec::new();
             for (span, r) in spans.iter_mut().zip(pending) {
                 (span.technique, span.technique_score) =
                     self.technique(&doc, &repeats, r, &mut buf);
@@ -174,7 +175,7 @@ impl<'m> Analyzer<'m> {
         let json = |e: serde_json::Error| io(std::io::Error::from(e));
         let offsets = CharOffsets::bytes_to_chars_only(text);
         let mut scratch = Scratch::default();
-        let mut doc = DocWords::default();
+        let mut doc = DocWords::for_text(text);
         let ranges = sentences::split(text);
         let mut logits = Vec::with_capacity(ranges.len());
         let mut counts = Vec::with_capacity(ranges.len());
@@ -182,7 +183,7 @@ impl<'m> Analyzer<'m> {
             let (logit, _) = sentence_head_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
             logits.push(logit);
             counts.push(scratch.tokens.len());
-            doc.extend(&scratch.tokens);
+            doc.extend(&self.heads, &scratch.tokens, &scratch.infos);
         }
         let score = model.document.probability(&logits);
         w.write_all(b"{\"score\":").map_err(io)?;
@@ -199,6 +200,7 @@ impl<'m> Analyzer<'m> {
         }
         w.write_all(b"],\"spans\":[").map_err(io)?;
         let repeats = doc.repeat_counter();
+        let mut buf = TechniqueBuffers::default();
         if repeats.word_count() > RepeatCounter::ON_DEMAND_WORDS {
             // A long document: register the spans' word sequences first (one more pass over
             // the sentences above the gate), so that repeat counting keeps memory in proportion
@@ -214,13 +216,13 @@ impl<'m> Analyzer<'m> {
                 prepare_fast(&self.heads, text, r.clone(), &mut scratch)?;
                 span_head_fast(model, &self.heads, prob, &mut scratch);
                 for sr in decode(&scratch.tokens, &scratch.probs, prob, &self.decode) {
-                    queries.push(doc.word_ids(first + sr.start..first + sr.end));
+                    doc.word_ids(first + sr.start..first + sr.end, &mut buf.words);
+                    queries.push(buf.words.iter().copied());
                 }
                 first += scratch.tokens.len();
             }
             repeats.prepare(queries.iter());
         }
-        let mut buf = Vec::new();
         let mut first = 0;
         let mut n = 0usize;
         let mut failed = None;
@@ -314,15 +316,17 @@ impl<'m> Analyzer<'m> {
         doc: &DocWords,
         repeats: &RepeatCounter,
         r: Range<usize>,
-        buf: &mut Vec<Token>,
+        buf: &mut TechniqueBuffers,
     ) -> (String, f32) {
         // The span and two tokens either side: all that technique features read.
         let lo = r.start.saturating_sub(2);
         let hi = (r.end + 2).min(doc.len());
-        doc.tokens(lo..hi, buf);
-        let n = repeats.count_ids(&doc.word_ids(r.clone()));
-        let probs = technique_probabilities_n(self.model, buf, r.start - lo..r.end - lo, n);
-        best_of(self.model, &probs)
+        doc.tokens(lo..hi, &mut buf.tokens);
+        doc.word_ids(r.clone(), &mut buf.words);
+        let n = repeats.count_ids(&buf.words);
+        let probs =
+            technique_probabilities_fast(self.model, &self.heads, r.start - lo..r.end - lo, n, buf);
+        best_of(self.model, probs)
     }
 
     /// Analyses one document the reference way: every sentence scored by the generic feature
@@ -446,11 +450,15 @@ const SHAPES: [&str; 6] = ["p", "Xx", "X", "x", "0", "o"];
 const PUNCT: u8 = 0;
 
 /// The document's tokens as far as the technique head needs them: per token the id of its
-/// normalised form (equal forms, equal ids) and its shape.
+/// normalised form (equal forms, equal ids, numbered in order of first occurrence) and its
+/// shape.
 #[derive(Debug, Default)]
 struct DocWords {
-    /// Hash of a normalised form → its id (confirmed against `forms`; forms sharing a hash
-    /// fall back to `spill`).
+    /// Id in the word table of `CompiledHeads` → id here, for the words in that table (no
+    /// string to hash or compare: the table already told equal words apart).
+    known: FxHashMap<u32, u32>,
+    /// For the other words: hash of a normalised form → its id (confirmed against `forms`;
+    /// forms sharing a hash fall back to `spill`).
     ids: std::collections::HashMap<u64, u32, crate::hashing::PassThroughBuild>,
     spill: FxHashMap<CompactString, u32>,
     /// Per id: a token with that normalised form (offsets unused).
@@ -461,12 +469,46 @@ struct DocWords {
 }
 
 impl DocWords {
+    /// Empty, with room for a text of `text.len()` bytes (about one token per five bytes and one
+    /// distinct word per twenty, capped), so that the tables rarely grow.
+    fn for_text(text: &str) -> Self {
+        let tokens = (text.len() / 5).min(1 << 20);
+        let words = (text.len() / 20).min(1 << 16);
+        let mut doc = DocWords::default();
+        doc.ids_seq.reserve(tokens);
+        doc.shapes.reserve(tokens);
+        doc.known.reserve(words);
+        doc.forms.reserve(words);
+        doc
+    }
+
     fn len(&self) -> usize {
         self.ids_seq.len()
     }
 
-    fn extend(&mut self, tokens: &[Token]) {
-        for t in tokens {
+    /// Appends a sentence's tokens, whose infos in the word table of `heads` are `infos` (looked
+    /// up again for tokens beyond `infos`, so that a word always takes the same path).
+    fn extend(
+        &mut self,
+        heads: &CompiledHeads,
+        tokens: &[Token],
+        infos: &[crate::compiled::WordInfo],
+    ) {
+        for (i, t) in tokens.iter().enumerate() {
+            let table_id = match infos.get(i) {
+                Some(info) => info.table_id(),
+                None => heads.info(t.piece()).table_id(),
+            };
+            if let Some(k) = table_id {
+                let next = self.forms.len() as u32;
+                let id = *self.known.entry(k).or_insert(next);
+                if id == next {
+                    self.forms.push(t.clone());
+                }
+                self.ids_seq.push(id);
+                self.shapes.push(shape_code(t.shape));
+                continue;
+            }
             let id = match self.ids.get(&t.key.0) {
                 Some(&id) if self.forms[id as usize].norm == t.norm => id,
                 Some(_) => match self.spill.get(t.norm.as_str()) {
@@ -502,10 +544,11 @@ impl DocWords {
         }));
     }
 
-    /// Ids of the non-punctuation tokens of `r`.
-    fn word_ids(&self, r: Range<usize>) -> Vec<u32> {
+    /// Ids of the non-punctuation tokens of `r`, into `out`.
+    fn word_ids(&self, r: Range<usize>, out: &mut Vec<u32>) {
+        out.clear();
         let pairs = self.ids_seq[r.clone()].iter().zip(&self.shapes[r]);
-        pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0).collect()
+        out.extend(pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0));
     }
 
     fn repeat_counter(&self) -> RepeatCounter {
@@ -593,5 +636,46 @@ where
                 .into();
         }
         self.ready.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Document word ids number the distinct normalised forms in order of first occurrence,
+    /// whether a word is found in the word table or not, and with or without the sentence's
+    /// infos at hand.
+    #[test]
+    fn document_word_ids_number_forms_in_order_of_first_occurrence() {
+        let model = Model::embedded().unwrap();
+        let heads = CompiledHeads::new(&model);
+        let text = "The shameful betrayal, the SHAMEFUL Zqxwv and zqxwv! Ñandú ñandú 2024 1999 \
+                    “quoted” \"quoted\" e\u{301} é — the end.";
+        for with_infos in [true, false] {
+            let mut doc = DocWords::for_text(text);
+            let mut infos = Vec::new();
+            let mut all = Vec::new();
+            for r in sentences::split(text) {
+                let tokens = crate::tokens::tokenize(text, r).unwrap();
+                heads.infos(&tokens, &mut infos);
+                let given: &[crate::compiled::WordInfo] = if with_infos { &infos } else { &[] };
+                doc.extend(&heads, &tokens, given);
+                all.extend(tokens);
+            }
+            let mut first: std::collections::HashMap<&str, u32> = Default::default();
+            let want: Vec<u32> = all
+                .iter()
+                .map(|t| {
+                    let next = first.len() as u32;
+                    *first.entry(t.norm.as_str()).or_insert(next)
+                })
+                .collect();
+            assert_eq!(doc.ids_seq, want);
+            for (t, &id) in all.iter().zip(&doc.ids_seq) {
+                assert_eq!(doc.forms[id as usize].norm, t.norm);
+            }
+            assert!(doc.known.len() > 3 && doc.known.len() < first.len());
+        }
     }
 }

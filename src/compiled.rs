@@ -65,6 +65,14 @@ const UNKNOWN: WordInfo = WordInfo {
     known: false,
 };
 
+impl WordInfo {
+    /// Index of the word in the word table (equal for equal words), when it is in the table.
+    #[inline]
+    pub(crate) fn table_id(&self) -> Option<u32> {
+        self.known.then_some(self.id)
+    }
+}
+
 impl Default for WordInfo {
     fn default() -> Self {
         UNKNOWN
@@ -106,6 +114,8 @@ pub struct CompiledHeads {
     /// Sentence head: `lx:` × lexicon list, and `caps`.
     sent_lx: [u32; 32],
     sent_caps: u32,
+    /// The technique head's constant columns and character n-grams.
+    technique: TechniqueTable,
 }
 
 fn col(index: &FeatureIndex, name: Name<'_>) -> u32 {
@@ -125,6 +135,7 @@ impl CompiledHeads {
             first: col(span, Name::lit(p::FIRST)),
             last: col(span, Name::lit(p::LAST)),
             sent_caps: col(sent, Name::lit(p::CAPS)),
+            technique: TechniqueTable::new(model),
             ..Default::default()
         };
         for d in 0..5 {
@@ -418,5 +429,729 @@ fn pair(a: u32, b: u32) -> u64 {
 fn push(cols: &mut Vec<u32>, c: u32) {
     if c != NONE {
         cols.push(c);
+    }
+}
+
+/// Key of a character n-gram of at most [`GRAM_BYTES`] bytes: the bytes little-endian in the
+/// low bytes, the length in the top byte. Distinct byte strings of up to 7 bytes have distinct
+/// keys, so a lookup by key is exactly a lookup by string.
+#[inline(always)]
+fn gram_key(window: u64, len: usize) -> u64 {
+    (window & ((1u64 << (8 * len)) - 1)) | ((len as u64) << 56)
+}
+
+/// Longest n-gram (in bytes) kept in the packed table; longer ones (non-ASCII characters) are
+/// looked up by name.
+const GRAM_BYTES: usize = 7;
+
+/// The technique head's `c:` features of at most [`GRAM_BYTES`] bytes: packed n-gram (see
+/// [`gram_key`]) → column, an open-addressing table with linear probing (a zero key is empty;
+/// the keys apart from the columns, so that a probe reads 8 bytes a slot).
+#[derive(Debug, Clone, Default)]
+struct GramTable {
+    keys: Vec<u64>,
+    cols: Vec<u32>,
+    shift: u32,
+    /// Every `c:` name of at most [`GRAM_BYTES`] bytes is in the table (always, as it has
+    /// twice as many slots as the index has names; when not, every n-gram is looked up by name).
+    complete: bool,
+}
+
+impl GramTable {
+    /// The table of the `c:` names of `index`.
+    fn of(index: &FeatureIndex) -> Self {
+        // Room for every name, so the table is at most half full.
+        let mut grams = GramTable::with_capacity(index.column_bound());
+        let mut complete = true;
+        index.for_each_with_prefix(b"c:", |c, gram| {
+            complete &= grams.insert(gram, c);
+        });
+        grams.complete = complete;
+        grams
+    }
+
+    /// An empty table with room for `n` n-grams.
+    fn with_capacity(n: usize) -> Self {
+        let cap = (n * 2).next_power_of_two().max(16);
+        GramTable {
+            keys: vec![0; cap],
+            cols: vec![0; cap],
+            shift: 64 - cap.trailing_zeros(),
+            complete: false,
+        }
+    }
+
+    /// Adds an n-gram of 1 to [`GRAM_BYTES`] bytes (others are ignored), unless the table is
+    /// full. The same n-gram twice cannot come from distinct stored names; the later column
+    /// would win, as in a map.
+    fn insert(&mut self, gram: &[u8], col: u32) -> bool {
+        if !(1..=GRAM_BYTES).contains(&gram.len()) {
+            return true;
+        }
+        let window = gram.iter().rev().fold(0u64, |k, &b| (k << 8) | b as u64);
+        let key = gram_key(window, gram.len());
+        let mask = self.keys.len().wrapping_sub(1);
+        let mut i = self.slot(key) & mask;
+        for _ in 0..self.keys.len() {
+            let (Some(k), Some(c)) = (self.keys.get_mut(i), self.cols.get_mut(i)) else {
+                return false;
+            };
+            if *k == 0 || *k == key {
+                *k = key;
+                *c = col;
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+        false
+    }
+
+    #[inline(always)]
+    fn slot(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// Column of a packed n-gram, or [`NONE`].
+    #[inline(always)]
+    fn get(&self, key: u64) -> u32 {
+        self.probe().get(key)
+    }
+
+    /// The table as plain slices (kept in registers by a loop of lookups).
+    #[inline(always)]
+    fn probe(&self) -> Probe<'_> {
+        Probe {
+            keys: &self.keys,
+            cols: &self.cols,
+            shift: self.shift,
+        }
+    }
+}
+
+/// A [`GramTable`] borrowed as slices.
+#[derive(Clone, Copy)]
+struct Probe<'a> {
+    keys: &'a [u64],
+    cols: &'a [u32],
+    shift: u32,
+}
+
+impl Probe<'_> {
+    /// Column of a packed n-gram, or [`NONE`].
+    #[inline(always)]
+    fn get(self, key: u64) -> u32 {
+        let mask = self.keys.len().wrapping_sub(1);
+        let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize & mask;
+        while let Some(&k) = self.keys.get(i) {
+            if k == key {
+                return self.cols.get(i).copied().unwrap_or(NONE);
+            }
+            if k == 0 {
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        NONE
+    }
+}
+
+/// Precomputed lookups of the technique head: the constant columns and the packed table of
+/// character n-grams (see [`CompiledHeads::technique_columns`]).
+#[derive(Debug, Clone)]
+struct TechniqueTable {
+    /// Built on first use (from the technique head's names), so that documents without a span
+    /// never pay for it.
+    grams: std::sync::OnceLock<GramTable>,
+    bias: u32,
+    caps: u32,
+    /// `lx:` × lexicon list.
+    lx: [u32; 32],
+    /// `len:` of 1, 2, 3, 4-6, 7-12, 13+ tokens.
+    len: [u32; 6],
+    /// `rep:` of 1, 2, 3+.
+    rep: [u32; 3],
+}
+
+impl Default for TechniqueTable {
+    fn default() -> Self {
+        TechniqueTable {
+            grams: std::sync::OnceLock::new(),
+            bias: NONE,
+            caps: NONE,
+            lx: [NONE; 32],
+            len: [NONE; 6],
+            rep: [NONE; 3],
+        }
+    }
+}
+
+impl TechniqueTable {
+    fn new(model: &Model) -> Self {
+        use crate::features::pieces as p;
+        let index = &model.technique.index;
+        let mut lx = [NONE; 32];
+        for (bit, name) in model.lexicon.names().iter().enumerate().take(32) {
+            lx[bit] = col(index, Name::one(p::LX, Piece::new(name)));
+        }
+        let piece = |s: &'static str| col(index, Name::one(p::LEN, Piece::new(s)));
+        TechniqueTable {
+            grams: std::sync::OnceLock::new(),
+            bias: col(index, Name::lit(p::BIAS)),
+            caps: col(index, Name::lit(p::CAPS)),
+            lx,
+            len: ["1", "2", "3", "4-6", "7-12", "13+"].map(piece),
+            rep: ["1", "2", "3+"].map(|s| col(index, Name::one(p::REP, Piece::new(s)))),
+        }
+    }
+}
+
+/// A set of columns kept as a bitmap, read out in ascending order (and emptied) by
+/// [`ColumnSet::drain_into`]: the sorted, deduplicated columns of a row without a sort. A
+/// second bitmap marks the non-zero words, so reading costs the number of marked words.
+#[derive(Debug, Clone, Default)]
+struct ColumnSet {
+    words: Vec<u64>,
+    summary: Vec<u64>,
+}
+
+impl ColumnSet {
+    /// Makes room for columns below `bound`.
+    fn reserve(&mut self, bound: usize) {
+        let words = bound.div_ceil(64);
+        if self.words.len() < words {
+            self.words.resize(words, 0);
+            self.summary.resize(words.div_ceil(64), 0);
+        }
+    }
+
+    /// Adds column `c`; [`NONE`] and columns beyond the reserved bound are ignored.
+    #[inline(always)]
+    fn insert(&mut self, c: u32) {
+        self.as_mut().insert(c);
+    }
+
+    /// The set borrowed as slices (kept in registers by a loop of insertions).
+    #[inline(always)]
+    fn as_mut(&mut self) -> SetMut<'_> {
+        SetMut {
+            words: &mut self.words,
+            summary: &mut self.summary,
+        }
+    }
+
+    /// Number of columns in the set.
+    fn count(&self) -> usize {
+        let mut n = 0;
+        for (s, &summary) in self.summary.iter().enumerate() {
+            let mut ws = summary;
+            while ws != 0 {
+                let w = s * 64 + ws.trailing_zeros() as usize;
+                ws &= ws - 1;
+                n += self.words.get(w).map_or(0, |x| x.count_ones() as usize);
+            }
+        }
+        n
+    }
+
+    /// The columns in ascending order, emptying the set as they are read (a set whose drain
+    /// is dropped early keeps the columns not read yet).
+    fn drain(&mut self) -> Drain<'_> {
+        Drain {
+            words: &mut self.words,
+            summary: &mut self.summary,
+            next_summary: 0,
+            ws: 0,
+            base: 0,
+            bits: 0,
+        }
+    }
+
+    /// Appends the columns in ascending order to `out` and empties the set.
+    fn drain_into(&mut self, out: &mut Vec<u32>) {
+        for (s, summary) in self.summary.iter_mut().enumerate() {
+            let mut ws = std::mem::take(summary);
+            while ws != 0 {
+                let w = s * 64 + ws.trailing_zeros() as usize;
+                ws &= ws - 1;
+                let Some(word) = self.words.get_mut(w) else {
+                    continue;
+                };
+                let mut bits = std::mem::take(word);
+                while bits != 0 {
+                    out.push((w * 64) as u32 + bits.trailing_zeros());
+                    bits &= bits - 1;
+                }
+            }
+        }
+    }
+}
+
+/// Iterator of [`ColumnSet::drain`].
+struct Drain<'a> {
+    words: &'a mut [u64],
+    summary: &'a mut [u64],
+    /// Index of the next summary word to read.
+    next_summary: usize,
+    /// Marked words of the current summary word not read yet (as bits).
+    ws: u64,
+    /// First column of the current word.
+    base: usize,
+    /// Columns of the current word not read yet (as bits).
+    bits: u64,
+}
+
+impl Iterator for Drain<'_> {
+    type Item = u32;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<u32> {
+        loop {
+            if self.bits != 0 {
+                let c = self.bits.trailing_zeros();
+                self.bits &= self.bits - 1;
+                return Some(self.base as u32 + c);
+            }
+            if self.ws != 0 {
+                let w = (self.next_summary - 1) * 64 + self.ws.trailing_zeros() as usize;
+                self.ws &= self.ws - 1;
+                self.bits = self.words.get_mut(w).map_or(0, std::mem::take);
+                self.base = w * 64;
+                continue;
+            }
+            let s = self.summary.get_mut(self.next_summary)?;
+            self.ws = std::mem::take(s);
+            self.next_summary += 1;
+        }
+    }
+
+    /// The same columns as `next` gives, as plain nested loops (what `for_each` runs).
+    #[inline(always)]
+    fn fold<B, F: FnMut(B, u32) -> B>(mut self, init: B, mut f: F) -> B {
+        let mut acc = init;
+        while let Some(c) = self.bits_next() {
+            acc = f(acc, c);
+        }
+        while self.ws != 0 {
+            let w = (self.next_summary - 1) * 64 + self.ws.trailing_zeros() as usize;
+            self.ws &= self.ws - 1;
+            let mut bits = self.words.get_mut(w).map_or(0, std::mem::take);
+            while bits != 0 {
+                acc = f(acc, (w * 64) as u32 + bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
+        for (s, summary) in self.summary.iter_mut().enumerate().skip(self.next_summary) {
+            let mut ws = std::mem::take(summary);
+            while ws != 0 {
+                let w = s * 64 + ws.trailing_zeros() as usize;
+                ws &= ws - 1;
+                let mut bits = self.words.get_mut(w).map_or(0, std::mem::take);
+                while bits != 0 {
+                    acc = f(acc, (w * 64) as u32 + bits.trailing_zeros());
+                    bits &= bits - 1;
+                }
+            }
+        }
+        acc
+    }
+}
+
+impl Drain<'_> {
+    /// The next column of the current word, if any.
+    #[inline(always)]
+    fn bits_next(&mut self) -> Option<u32> {
+        if self.bits == 0 {
+            return None;
+        }
+        let c = self.bits.trailing_zeros();
+        self.bits &= self.bits - 1;
+        Some(self.base as u32 + c)
+    }
+}
+
+/// A [`ColumnSet`] borrowed as slices.
+struct SetMut<'a> {
+    words: &'a mut [u64],
+    summary: &'a mut [u64],
+}
+
+impl SetMut<'_> {
+    /// Adds column `c`; [`NONE`] and columns beyond the reserved bound are ignored.
+    #[inline(always)]
+    fn insert(&mut self, c: u32) {
+        let w = (c >> 6) as usize;
+        if let (Some(word), Some(s)) = (self.words.get_mut(w), self.summary.get_mut(w >> 6)) {
+            *word |= 1 << (c & 63);
+            *s |= 1 << (w & 63);
+        }
+    }
+}
+
+/// Reusable buffers of [`CompiledHeads::technique_columns`].
+#[derive(Debug, Clone, Default)]
+pub struct TechniqueScratch {
+    set: ColumnSet,
+    joined: String,
+    bounds: Vec<usize>,
+}
+
+impl CompiledHeads {
+    /// The technique head's columns of the span at tokens `range` of `tokens`, whose words occur
+    /// `repeats` times in its document, written to `out` in ascending order without repeats:
+    /// the columns of [`crate::features::binary_unit_row`] of
+    /// [`crate::features::technique_features`] into a [`crate::features::Lookup`] (checked by
+    /// tests), found without building a name for most features. Character n-grams of up to
+    /// seven bytes (all n-grams of ASCII text) are read off the joined span as packed integers
+    /// and found in a hash table; longer ones and the word features go through
+    /// [`FeatureIndex::find`]. A range outside `tokens` has no columns.
+    pub fn technique_columns(
+        &self,
+        model: &Model,
+        tokens: &[Token],
+        range: std::ops::Range<usize>,
+        repeats: usize,
+        scratch: &mut TechniqueScratch,
+        out: &mut Vec<u32>,
+    ) {
+        out.clear();
+        self.technique_set(model, tokens, range, repeats, scratch);
+        scratch.set.drain_into(out);
+    }
+
+    /// The technique head's class probabilities of the span at tokens `range` of `tokens`
+    /// (`repeats` as in [`CompiledHeads::technique_columns`]), written into `out`: the
+    /// probabilities of the binary unit row of its columns, summed column by column in
+    /// ascending order as they are read out of the set (no list of columns).
+    pub(crate) fn technique_probabilities(
+        &self,
+        model: &Model,
+        tokens: &[Token],
+        range: std::ops::Range<usize>,
+        repeats: usize,
+        scratch: &mut TechniqueScratch,
+        out: &mut Vec<f32>,
+    ) {
+        self.technique_set(model, tokens, range, repeats, scratch);
+        let set = &mut scratch.set;
+        // The value of `binary_unit_row`.
+        let v = 1.0 / (set.count().max(1) as f32).sqrt();
+        model
+            .technique
+            .head
+            .probabilities_of_columns(set.drain(), v, out);
+    }
+
+    /// Puts the columns of [`CompiledHeads::technique_columns`] into `scratch.set` (left empty
+    /// when the range is outside `tokens`).
+    fn technique_set(
+        &self,
+        model: &Model,
+        tokens: &[Token],
+        range: std::ops::Range<usize>,
+        repeats: usize,
+        scratch: &mut TechniqueScratch,
+    ) {
+        use crate::features::pieces as p;
+        let Some(span) = tokens.get(range.clone()) else {
+            return;
+        };
+        let t = &self.technique;
+        let index = &model.technique.index;
+        let set = &mut scratch.set;
+        set.reserve(index.column_bound());
+        let find = |name: Name<'_>| index.find(&name).unwrap_or(NONE);
+        set.insert(t.bias);
+        let names = model.lexicon.names().len();
+        for (i, tok) in span.iter().enumerate() {
+            let w = tok.piece();
+            set.insert(find(Name::one(p::W, w)));
+            if let Some(next) = span.get(i + 1) {
+                set.insert(find(Name::two(p::B, w, next.piece())));
+            }
+            let mut bits = self.info(w).lex;
+            while bits != 0 {
+                let b = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if b < names {
+                    set.insert(t.lx[b]);
+                }
+            }
+            if tok.shape == "X" {
+                set.insert(t.caps);
+            }
+        }
+        if let (Some(f), Some(l)) = (span.first(), span.last()) {
+            set.insert(find(Name::one(p::FIRST_W, f.piece())));
+            set.insert(find(Name::one(p::LAST_W, l.piece())));
+        }
+        self.gram_columns(index, span, scratch);
+        let set = &mut scratch.set;
+        set.insert(
+            t.len[match span.len() {
+                0..=1 => 0,
+                2 => 1,
+                3 => 2,
+                4..=6 => 3,
+                7..=12 => 4,
+                _ => 5,
+            }],
+        );
+        for (k, p0) in [(2, p::L2), (1, p::L1)] {
+            let w = match range.start.checked_sub(k) {
+                Some(j) => tokens[j].piece(),
+                None => p::BOS,
+            };
+            set.insert(find(Name::one(p0, w)));
+        }
+        for (k, p0) in [(0, p::R1), (1, p::R2)] {
+            let w = tokens.get(range.end + k).map_or(p::EOS, |t| t.piece());
+            set.insert(find(Name::one(p0, w)));
+        }
+        set.insert(t.rep[repeats.clamp(1, 3) - 1]);
+    }
+
+    /// The `c:` columns of the span's character 3-, 4- and 5-grams (the span's normalised
+    /// tokens joined by single spaces, as `features::span_char_ngrams`), into the scratch set.
+    fn gram_columns(&self, index: &FeatureIndex, span: &[Token], scratch: &mut TechniqueScratch) {
+        use crate::features::pieces as p;
+        let TechniqueScratch {
+            set,
+            joined,
+            bounds,
+        } = scratch;
+        let grams = self.technique.grams.get_or_init(|| GramTable::of(index));
+        joined.clear();
+        for (i, t) in span.iter().enumerate() {
+            if i > 0 {
+                joined.push(' ');
+            }
+            joined.push_str(&t.norm);
+        }
+        let len = joined.len();
+        let ascii = joined.is_ascii();
+        // Padding, so that every n-gram start has eight bytes to read.
+        joined.push_str("\0\0\0\0\0\0\0\0");
+        let bytes = joined.as_bytes();
+        let window = |at: usize| -> u64 {
+            bytes
+                .get(at..at + 8)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u64::from_le_bytes)
+        };
+        if ascii && grams.complete {
+            let probe = grams.probe();
+            let mut set = set.as_mut();
+            // One byte per character: every start below `full` has all three n-grams.
+            let full = len.saturating_sub(4);
+            for i in 0..full {
+                let w = window(i);
+                set.insert(probe.get(gram_key(w, 3)));
+                set.insert(probe.get(gram_key(w, 4)));
+                set.insert(probe.get(gram_key(w, 5)));
+            }
+            for i in full..len {
+                let w = window(i);
+                for n in 3..=5 {
+                    if i + n > len {
+                        break;
+                    }
+                    set.insert(probe.get(gram_key(w, n)));
+                }
+            }
+            return;
+        }
+        bounds.clear();
+        bounds.extend(joined[..len].char_indices().map(|(i, _)| i));
+        bounds.push(len);
+        let n_chars = bounds.len() - 1;
+        for i in 0..n_chars {
+            let start = bounds[i];
+            let w = window(start);
+            for n in 3..=5 {
+                let Some(&end) = bounds.get(i + n) else {
+                    break;
+                };
+                let c = if grams.complete && end - start <= GRAM_BYTES {
+                    grams.get(gram_key(w, end - start))
+                } else {
+                    match joined.get(start..end) {
+                        Some(g) => index
+                            .find(&Name::one(p::CHAR, Piece::new(g)))
+                            .unwrap_or(NONE),
+                        None => NONE,
+                    }
+                };
+                set.insert(c);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{binary_unit_row, technique_features, Lookup};
+
+    fn key_of(gram: &[u8]) -> u64 {
+        let mut window = [0u8; 8];
+        window[..gram.len()].copy_from_slice(gram);
+        gram_key(u64::from_le_bytes(window), gram.len())
+    }
+
+    #[test]
+    fn gram_keys_are_distinct_for_distinct_strings() {
+        // Every string of 1 to 4 bytes over an alphabet with NUL and a non-ASCII byte.
+        let alphabet = [b'a', b'b', b' ', 0u8, 0xC3];
+        let mut seen = std::collections::HashMap::new();
+        let mut strings = vec![Vec::new()];
+        for _ in 0..4 {
+            strings = strings
+                .iter()
+                .flat_map(|s| {
+                    alphabet.iter().map(move |&b| {
+                        let mut t: Vec<u8> = s.clone();
+                        t.push(b);
+                        t
+                    })
+                })
+                .collect();
+            for s in &strings {
+                if let Some(other) = seen.insert(key_of(s), s.clone()) {
+                    assert_eq!(&other, s);
+                }
+            }
+        }
+        assert_eq!(seen.len(), 5 + 25 + 125 + 625);
+    }
+
+    #[test]
+    fn gram_table_finds_exactly_the_stored_names() {
+        let model = Model::embedded().unwrap();
+        let index = &model.technique.index;
+        let table = GramTable::of(index);
+        assert!(table.complete);
+        let mut n = 0;
+        for (c, name) in index.columns() {
+            let Some(gram) = name.strip_prefix("c:") else {
+                continue;
+            };
+            if gram.len() <= GRAM_BYTES {
+                assert_eq!(table.get(key_of(gram.as_bytes())), c, "{name:?}");
+                n += 1;
+            }
+        }
+        assert!(n > 1000, "{n} packed n-grams");
+        // Names that are not stored (or not as `c:`) are not found.
+        for gram in ["zzqx", "bias", "w:the", "", "\0\0\0"] {
+            let want = index.get(&format!("c:{gram}")).unwrap_or(NONE);
+            if gram.len() <= GRAM_BYTES && !gram.is_empty() {
+                assert_eq!(table.get(key_of(gram.as_bytes())), want, "{gram:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_small_table_keeps_the_last_column_and_misses_the_rest() {
+        let index = FeatureIndex::from_names(
+            ["c:abc", "w:abc", "c:abcd", "c:é", "c:abcdefgh", "c:abc"]
+                .map(String::from)
+                .to_vec(),
+        );
+        let table = GramTable::of(&index);
+        assert!(table.complete);
+        assert_eq!(table.get(key_of(b"abc")), 5);
+        assert_eq!(table.get(key_of(b"abcd")), 2);
+        assert_eq!(table.get(key_of("é".as_bytes())), 3);
+        assert_eq!(table.get(key_of(b"abcde")), NONE);
+        assert_eq!(table.get(key_of(b"ab")), NONE);
+        // A full table says so (and is then not used).
+        let mut tiny = GramTable::with_capacity(0);
+        let all = (0..40u32).all(|i| tiny.insert(format!("{i:03}").as_bytes(), i));
+        assert!(!all);
+    }
+
+    #[test]
+    fn column_set_reads_out_sorted_distinct_columns() {
+        let mut set = ColumnSet::default();
+        set.reserve(70_000);
+        let mut out = Vec::new();
+        let mut state = 7u64;
+        for round in 0..20 {
+            let mut want = Vec::new();
+            for _ in 0..(round * 37) {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                let c = ((state >> 33) % 70_000) as u32;
+                set.insert(c);
+                want.push(c);
+            }
+            set.insert(NONE);
+            set.insert(70_000 + 64 * 64);
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(set.count(), want.len());
+            out.clear();
+            set.drain_into(&mut out);
+            assert_eq!(out, want);
+            assert!(set.words.iter().chain(&set.summary).all(|&w| w == 0));
+            // The draining iterator, by `next` then by `fold` from where `next` stopped.
+            for &c in &want {
+                set.insert(c);
+            }
+            let mut drain = set.drain();
+            let mut got: Vec<u32> = drain.by_ref().take(round).collect();
+            drain.for_each(|c| got.push(c));
+            assert_eq!(got, want);
+            assert_eq!(set.count(), 0);
+        }
+    }
+
+    /// The generic columns: `binary_unit_row` of `technique_features` into a `Lookup`.
+    fn generic(model: &Model, tokens: &[Token], r: std::ops::Range<usize>, n: usize) -> Vec<u32> {
+        let mut look = Lookup::new(&model.technique.index);
+        technique_features(tokens, r, &model.lexicon, n, &mut look);
+        binary_unit_row(look.found.iter().map(|x| x.0))
+            .into_iter()
+            .map(|x| x.0)
+            .collect()
+    }
+
+    #[test]
+    fn technique_columns_equal_the_generic_ones_also_without_the_packed_table() {
+        let model = Model::embedded().unwrap();
+        let text = "The “shameful” Ärger — a TOTAL betrayal, said Mr. Ñandú: 2024's \
+                    demonizing cowards!! Ça va? 👨‍👩‍👧 e\u{301}té the the the.";
+        let tokens = crate::tokens::tokenize(text, 0..text.len()).unwrap();
+        let mut heads = CompiledHeads::new(&model);
+        let mut scratch = TechniqueScratch::default();
+        let mut got = Vec::new();
+        for complete in [true, false] {
+            if !complete {
+                let mut table = GramTable::of(&model.technique.index);
+                table.complete = false;
+                heads.technique.grams = std::sync::OnceLock::from(table);
+            }
+            for start in 0..=tokens.len() {
+                for end in start..=tokens.len().min(start + 12) {
+                    for n in [0, 1, 2, 7] {
+                        heads.technique_columns(
+                            &model,
+                            &tokens,
+                            start..end,
+                            n,
+                            &mut scratch,
+                            &mut got,
+                        );
+                        let want = generic(&model, &tokens, start..end, n);
+                        assert_eq!(got, want, "{start}..{end}, {n}, packed {complete}");
+                    }
+                }
+            }
+        }
+        // A range outside the tokens has no columns.
+        let len = tokens.len();
+        heads.technique_columns(&model, &tokens, len..len + 1, 1, &mut scratch, &mut got);
+        assert!(got.is_empty());
     }
 }

@@ -337,6 +337,37 @@ impl FeatureIndex {
             .map(|c| (c, std::str::from_utf8(self.name(c)).unwrap_or_default()))
     }
 
+    /// Calls `f(column, name without prefix)` for every column whose name starts with `prefix`,
+    /// in column order, with the name as bytes (no UTF-8 check): the columns that
+    /// [`FeatureIndex::columns`] yields, filtered.
+    pub(crate) fn for_each_with_prefix<const N: usize>(
+        &self,
+        prefix: &[u8; N],
+        mut f: impl FnMut(u32, &[u8]),
+    ) {
+        let mut start = 0usize;
+        for (c, &end) in self.ends.iter().enumerate() {
+            let end = end as usize;
+            let name = self.bytes.get(start..end).unwrap_or_default();
+            start = end;
+            let Some((head, rest)) = name.split_first_chunk::<N>() else {
+                continue;
+            };
+            if head != prefix {
+                continue;
+            }
+            let c = c as u32;
+            if self.shadowed.is_empty() || self.shadowed.binary_search(&c).is_err() {
+                f(c, rest);
+            }
+        }
+    }
+
+    /// One more than the largest column [`FeatureIndex::find`] can return.
+    pub(crate) fn column_bound(&self) -> usize {
+        self.ends.len()
+    }
+
     /// Names in column order.
     pub fn names(&self) -> Vec<&str> {
         (0..self.ends.len() as u32)

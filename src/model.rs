@@ -206,6 +206,57 @@ impl MultiHead {
         softmax(&mut z);
         z
     }
+
+    /// [`MultiHead::probabilities`] of the row holding `v` at each of `cols` (ascending, no
+    /// repeats), written into `out` without building the row: the same operations in the same
+    /// order, so the same floats bit for bit.
+    pub(crate) fn probabilities_of_columns(
+        &self,
+        cols: impl IntoIterator<Item = u32>,
+        v: f32,
+        out: &mut Vec<f32>,
+    ) {
+        let k = self.classes.len();
+        out.clear();
+        out.extend_from_slice(&self.bias);
+        match <&mut [f32; 14]>::try_from(out.as_mut_slice()) {
+            // The 14 PTC techniques, unrolled by the compiler (each class summed in the same
+            // order).
+            Ok(z) if k == 14 => accumulate(z, &self.weights, cols, v),
+            _ => {
+                for c in cols {
+                    let base = c as usize * k;
+                    if let Some(ws) = self.weights.get(base..base + k) {
+                        for (zi, w) in out.iter_mut().zip(ws) {
+                            *zi += w * v;
+                        }
+                    }
+                }
+            }
+        }
+        softmax(out);
+    }
+}
+
+/// `z += v · weights[c]` for each column `c` of `cols` in order (rows of `K` weights; rows out
+/// of range are skipped).
+#[inline(always)]
+fn accumulate<const K: usize>(
+    out: &mut [f32; K],
+    weights: &[f32],
+    cols: impl IntoIterator<Item = u32>,
+    v: f32,
+) {
+    let mut z = *out;
+    cols.into_iter().for_each(|c| {
+        let base = c as usize * K;
+        if let Some(Ok(ws)) = weights.get(base..base + K).map(<&[f32; K]>::try_from) {
+            for i in 0..K {
+                z[i] += ws[i] * v;
+            }
+        }
+    });
+    *out = z;
 }
 
 /// Softmax in place; uniform when any value is NaN or the largest is not finite.
@@ -454,6 +505,41 @@ mod tests {
                 assert!(z.iter().all(|&p| p == 0.25), "{bad}: {z:?}");
             }
             assert!((z.iter().sum::<f32>() - 1.0).abs() < 1e-6, "{z:?}");
+        }
+    }
+
+    /// The column-wise sum (the technique fast path) is `probabilities` of the binary unit row,
+    /// bit for bit: with 14 classes (unrolled) and other counts, rows out of range included.
+    #[test]
+    fn probabilities_of_columns_equal_probabilities_of_the_row() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for k in [14usize, 3, 1] {
+            let n_features = 500;
+            let mut weight = || ((next() % 20_001) as f32 - 10_000.0) / 997.0;
+            let head = MultiHead {
+                classes: (0..k).map(|i| format!("c{i}")).collect(),
+                weights: (0..n_features * k).map(|_| weight()).collect(),
+                bias: (0..k).map(|_| weight()).collect(),
+            };
+            let mut out = Vec::new();
+            for trial in 0..200 {
+                let n = (next() % 300) as usize;
+                // Columns up to 520: a few beyond the weights, skipped by both.
+                let cols = (0..n).map(|_| (next() % 520) as u32);
+                let row = crate::features::binary_unit_row(cols);
+                let distinct: Vec<u32> = row.iter().map(|x| x.0).collect();
+                let v = 1.0 / (distinct.len().max(1) as f32).sqrt();
+                head.probabilities_of_columns(distinct.iter().copied(), v, &mut out);
+                let want = head.probabilities(&row);
+                let bits = |p: &[f32]| p.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&out), bits(&want), "k {k}, trial {trial}");
+            }
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The analysis fast path gives exactly the reference results:
 //!
 //! * `CompiledHeads` (precomputed per-word columns) finds the same span-head features, in the
-//!   same order, as `features::token_features` into a `Lookup`, and the same sentence-head
-//!   columns as `features::sentence_terms`;
+//!   same order, as `features::token_features` into a `Lookup`, the same sentence-head
+//!   columns as `features::sentence_terms`, and the same technique-head columns as
+//!   `features::technique_features` (`technique_columns`: packed character n-grams);
 //! * `Analyzer::analyze` (streamed, compiled lookups, evidence from the scoring pass, compact
 //!   document words) serialises to the same JSON as `Analyzer::analyze_reference` (generic
 //!   feature functions, every token kept), on arbitrary strings and on real text (our
@@ -12,8 +13,10 @@
 
 mod common;
 use proptest::prelude::*;
-use slant::compiled::CompiledHeads;
-use slant::features::{sentence_terms, token_features, Lookup, SentenceContext};
+use slant::compiled::{CompiledHeads, TechniqueScratch};
+use slant::features::{
+    binary_unit_row, sentence_terms, technique_features, token_features, Lookup, SentenceContext,
+};
 use slant::{Analyzer, Options};
 use std::path::Path;
 
@@ -45,6 +48,44 @@ fn same_features(text: &str) {
                 heads.span_features(model, &tokens, &infos, i, &ctx, |c, a| got.push((c, a)));
                 assert_eq!(got, want, "token {i} of {text:?}");
                 assert!(look.found.iter().all(|x| x.2 == 1.0));
+            }
+        }
+    }
+}
+
+/// Technique-head columns of every span of up to `max_len` tokens (and of every whole
+/// sentence) of the document, with a few repeat counts: compiled = generic.
+fn same_technique_columns(text: &str, max_len: usize) {
+    let model = common::model();
+    let heads = CompiledHeads::new(model);
+    let mut doc = Vec::new();
+    let mut sentences = Vec::new();
+    for r in slant::sentences::split(text) {
+        let tokens = slant::tokens::tokenize(text, r).unwrap();
+        sentences.push(doc.len()..doc.len() + tokens.len());
+        doc.extend(tokens);
+    }
+    let mut scratch = TechniqueScratch::default();
+    let mut got = Vec::new();
+    let mut look = Lookup::new(&model.technique.index);
+    let mut check = |range: std::ops::Range<usize>, n: usize| {
+        look.clear();
+        technique_features(&doc, range.clone(), &model.lexicon, n, &mut look);
+        let want: Vec<u32> = binary_unit_row(look.found.iter().map(|x| x.0))
+            .into_iter()
+            .map(|x| x.0)
+            .collect();
+        heads.technique_columns(model, &doc, range.clone(), n, &mut scratch, &mut got);
+        assert_eq!(
+            got, want,
+            "technique columns of {range:?} ({n} repeats) in {text:?}"
+        );
+    };
+    for s in &sentences {
+        check(s.clone(), 1);
+        for start in s.clone() {
+            for end in start + 1..=s.end.min(start + max_len) {
+                check(start..end, 1 + (start + end) % 4);
             }
         }
     }
@@ -95,6 +136,11 @@ proptest! {
     }
 
     #[test]
+    fn compiled_technique_columns_equal_the_feature_functions(text in text_strategy()) {
+        same_technique_columns(&text, 8);
+    }
+
+    #[test]
     fn fast_analysis_equals_the_reference(text in text_strategy()) {
         same_report(&text);
     }
@@ -112,6 +158,11 @@ fn corpora_give_the_same_reports() {
     for line in documents.lines().filter(|l| !l.trim().is_empty()).take(50) {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         same_features(v["text"].as_str().unwrap_or_default());
+        same_technique_columns(v["text"].as_str().unwrap_or_default(), 12);
+    }
+    // Technique columns of spans of real news text (every span of up to 6 tokens).
+    for text in common::corpus_texts(&["ptc/dev.jsonl"]).iter().step_by(7) {
+        same_technique_columns(text, 6);
     }
     assert!(n > 0);
     eprintln!("{n} documents compared");
