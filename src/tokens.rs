@@ -68,6 +68,12 @@ pub fn tokenize(text: &str, range: Range<usize>) -> Result<Vec<Token>> {
 }
 
 /// Like [`tokenize`], appending to `out` (whose allocation is reused across sentences).
+///
+/// ASCII words (most tokens) are built in the same pass that finds them: the hash of the
+/// normalised form, the shape and whether the surface is already normal are accumulated byte by
+/// byte, and the normalised form is copied from the text (lower-cased only when it has a capital
+/// or a digit). Punctuation and words with a non-ASCII character take [`Token::new`], the path
+/// of [`tokenize_reference`].
 pub fn tokenize_into(text: &str, range: Range<usize>, out: &mut Vec<Token>) -> Result<()> {
     let slice = text.get(range.clone()).ok_or_else(|| {
         Error::Tokenizer(format!("range {range:?} is not on character boundaries"))
@@ -75,56 +81,228 @@ pub fn tokenize_into(text: &str, range: Range<usize>, out: &mut Vec<Token>) -> R
     let base = range.start;
     let bytes = slice.as_bytes();
     out.reserve(bytes.len() / 5 + 1);
-    // Start of the word being scanned, and whether it holds a non-ASCII character.
-    let mut word: Option<usize> = None;
-    let mut wide = false;
     let mut i = 0;
-    let flush = |from: usize, to: usize, wide: bool, out: &mut Vec<Token>| {
-        let s = &slice[from..to];
-        if wide && s.chars().all(is_invisible) {
-            return;
-        }
-        out.push(Token::new(base + from, base + to, s));
-    };
     while i < bytes.len() {
         let b = bytes[i];
-        let (class, len) = if b < 0x80 {
-            (ASCII_CLASS[b as usize], 1)
-        } else {
-            // `slice` is valid UTF-8 and `i` is on a boundary: decode one character.
-            let c = slice[i..].chars().next().unwrap_or('\u{FFFD}');
-            let class = if c.is_whitespace() {
-                SPACE
-            } else if unicode_categories::UnicodeCategories::is_punctuation(c) {
-                PUNCT
-            } else {
-                WORD
-            };
-            (class, c.len_utf8())
-        };
-        match class {
-            WORD => {
-                if word.is_none() {
-                    word = Some(i);
-                    wide = false;
+        if b < 0x80 {
+            match ASCII_CLASS[b as usize] {
+                SPACE => i += 1,
+                PUNCT => {
+                    out.push(ascii_punct(base + i, b));
+                    i += 1;
                 }
-                wide |= len > 1;
+                _ => {
+                    let start = i;
+                    let (mut hash, mut kinds) = (0u64, 0u8);
+                    while let Some(&b) = bytes.get(i) {
+                        let kind = WORD_KIND[b as usize];
+                        if kind == 0 {
+                            break;
+                        }
+                        kinds |= kind;
+                        hash = hash
+                            .wrapping_mul(crate::hashing::BASE)
+                            .wrapping_add(FOLD[b as usize] as u64 + 1);
+                        i += 1;
+                    }
+                    // A word that goes on with a non-ASCII word character takes the general path.
+                    if bytes.get(i).is_some_and(|&b| b >= 0x80) && class_at(slice, i).0 == WORD {
+                        i = general_word(slice, base, start, i, out);
+                    } else {
+                        out.push(ascii_word(base, start, &slice[start..i], hash, kinds));
+                    }
+                }
             }
-            _ => {
-                if let Some(w) = word.take() {
-                    flush(w, i, wide, out);
+        } else {
+            let (class, len) = class_at(slice, i);
+            match class {
+                WORD => i = general_word(slice, base, i, i, out),
+                PUNCT => {
+                    push_general(slice, base, i, i + len, len > 1, out);
+                    i += len;
                 }
-                if class == PUNCT {
-                    flush(i, i + len, len > 1, out);
-                }
+                _ => i += len,
             }
         }
-        i += len;
-    }
-    if let Some(w) = word {
-        flush(w, bytes.len(), wide, out);
     }
     Ok(())
+}
+
+/// Class and length of the character at byte `i` of `slice` (a character boundary).
+#[inline]
+fn class_at(slice: &str, i: usize) -> (u8, usize) {
+    let c = slice
+        .get(i..)
+        .and_then(|s| s.chars().next())
+        .unwrap_or('\u{FFFD}');
+    if c.is_ascii() {
+        return (ASCII_CLASS[c as usize], 1);
+    }
+    let class = if c.is_whitespace() {
+        SPACE
+    } else if unicode_categories::UnicodeCategories::is_punctuation(c) {
+        PUNCT
+    } else {
+        WORD
+    };
+    (class, c.len_utf8())
+}
+
+/// Scans the word that starts at `start` from byte `i` on (any characters) and pushes its token
+/// through [`Token::new`]; returns the byte after the word.
+fn general_word(slice: &str, base: usize, start: usize, mut i: usize, out: &mut Vec<Token>) -> usize {
+    let mut wide = false;
+    while i < slice.len() {
+        let (class, len) = class_at(slice, i);
+        if class != WORD {
+            break;
+        }
+        wide |= len > 1;
+        i += len;
+    }
+    push_general(slice, base, start, i, wide, out);
+    i
+}
+
+/// Pushes the token of `slice[from..to]` (skipped when it is only invisible characters).
+fn push_general(slice: &str, base: usize, from: usize, to: usize, wide: bool, out: &mut Vec<Token>) {
+    let Some(s) = slice.get(from..to) else {
+        return;
+    };
+    if wide && s.chars().all(is_invisible) {
+        return;
+    }
+    out.push(Token::new(base + from, base + to, s));
+}
+
+/// The token of the ASCII punctuation character `b` at `start`: its normalised form is itself
+/// (a backquote folds to `'`), its shape `p`.
+#[inline]
+fn ascii_punct(start: usize, b: u8) -> Token {
+    let n = fold_ascii(b) as usize;
+    Token {
+        start,
+        end: start + 1,
+        norm: CompactString::new(ASCII.get(n..n + 1).unwrap_or_default()),
+        shape: "p",
+        key: (n as u64 + 1, crate::hashing::BASE),
+    }
+}
+
+// Byte kinds of an ASCII word character (0: not one).
+const K_UPPER: u8 = 1;
+const K_LOWER: u8 = 2;
+const K_DIGIT: u8 = 4;
+const K_OTHER: u8 = 8;
+
+/// Kind of each byte as part of an ASCII word: 0 for whitespace, punctuation and non-ASCII
+/// bytes (which end the ASCII scan).
+const WORD_KIND: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if ASCII_CLASS[b] != WORD {
+            0
+        } else if c.is_ascii_uppercase() {
+            K_UPPER
+        } else if c.is_ascii_lowercase() {
+            K_LOWER
+        } else if c.is_ascii_digit() {
+            K_DIGIT
+        } else {
+            K_OTHER
+        };
+        b += 1;
+    }
+    t
+};
+
+/// [`fold_ascii`] of every byte (non-ASCII bytes unchanged; unused).
+const FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = fold_ascii(b as u8);
+        b += 1;
+    }
+    t
+};
+
+const ASCII_BYTES: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = b as u8;
+        b += 1;
+    }
+    t
+};
+
+/// The 128 ASCII characters, in order.
+const ASCII: &str = {
+    match std::str::from_utf8(&ASCII_BYTES) {
+        Ok(s) => s,
+        Err(_) => panic!("ASCII is UTF-8"),
+    }
+};
+
+/// `BASE^n` for short words.
+const POWERS: [u64; 65] = {
+    let mut t = [1u64; 65];
+    let mut n = 1;
+    while n < 65 {
+        t[n] = t[n - 1].wrapping_mul(crate::hashing::BASE);
+        n += 1;
+    }
+    t
+};
+
+/// The token of the ASCII word `surface` at `start` (after `base`), the same as [`Token::new`]:
+/// `hash` is the hash of its normalised form and `kinds` the union of its bytes' kinds, both
+/// accumulated by the scan.
+#[inline]
+fn ascii_word(base: usize, start: usize, surface: &str, hash: u64, kinds: u8) -> Token {
+    let norm = if kinds & K_DIGIT != 0 {
+        normalise_compact(surface)
+    } else {
+        let mut n = CompactString::new(surface);
+        if kinds & K_UPPER != 0 {
+            n.make_ascii_lowercase();
+        }
+        n
+    };
+    let pow = match POWERS.get(surface.len()) {
+        Some(&p) => p,
+        None => hash_bytes(norm.as_bytes()).1,
+    };
+    Token {
+        start: base + start,
+        end: base + start + surface.len(),
+        norm,
+        shape: ascii_word_shape(surface.as_bytes(), kinds),
+        key: (hash, pow),
+    }
+}
+
+/// [`shape_ascii`] of an ASCII word (no punctuation, so never `0` with a `.` or `,`) whose
+/// bytes' kinds are `kinds`.
+#[inline]
+fn ascii_word_shape(b: &[u8], kinds: u8) -> &'static str {
+    let first = b.first().map_or(0, |&c| WORD_KIND[c as usize]);
+    if b.len() == 1 && first == K_OTHER {
+        "p"
+    } else if kinds == K_DIGIT {
+        "0"
+    } else if kinds & (K_UPPER | K_LOWER) == 0 {
+        "o"
+    } else if kinds & K_LOWER == 0 && b.iter().filter(|c| c.is_ascii_uppercase()).count() > 1 {
+        "X"
+    } else if first == K_UPPER {
+        "Xx"
+    } else {
+        "x"
+    }
 }
 
 const WORD: u8 = 0;
@@ -237,7 +415,7 @@ fn normalise_compact(s: &str) -> CompactString {
 }
 
 #[inline]
-fn fold_ascii(b: u8) -> u8 {
+const fn fold_ascii(b: u8) -> u8 {
     match b {
         b'0'..=b'9' => b'0',
         b'`' => b'\'',
@@ -395,6 +573,35 @@ mod tests {
                 }
             };
             assert_eq!(shape_ascii(w.as_bytes()), general, "{w:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_words_equal_the_general_token() {
+        // Every ASCII word of up to three characters from a representative alphabet, and each
+        // ASCII character alone: the scanner's token (norm, hash, shape) is `Token::new`'s.
+        let alphabet = b"aZ0x\x01_\x7f";
+        let mut words: Vec<String> = (0u8..128).map(|b| (b as char).to_string()).collect();
+        let mut last = vec![String::new()];
+        for _ in 0..3 {
+            let next: Vec<String> = last
+                .iter()
+                .flat_map(|w| alphabet.iter().map(move |&c| format!("{w}{}", c as char)))
+                .collect();
+            words.extend(next.iter().cloned());
+            last = next;
+        }
+        words.push("A".repeat(70) + "b9");
+        for w in words {
+            let fast = tokenize(&w, 0..w.len()).unwrap();
+            let general: Vec<Token> = if w.trim().is_empty() {
+                Vec::new()
+            } else {
+                vec![Token::new(0, w.len(), &w)]
+            };
+            if fast.len() == 1 {
+                assert_eq!(fast, general, "{w:?}");
+            }
         }
     }
 
