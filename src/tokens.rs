@@ -118,7 +118,11 @@ pub fn tokenize_into(text: &str, range: Range<usize>, out: &mut Vec<Token>) -> R
             match class {
                 WORD => i = general_word(slice, base, i, i, out),
                 PUNCT => {
-                    push_general(slice, base, i, i + len, len > 1, out);
+                    match folded_quote_or_dash(slice, i) {
+                        // Typographic quotes and dashes, the commonest non-ASCII tokens.
+                        Some(n) => out.push(ascii_punct_at(base + i, len, n)),
+                        None => push_general(slice, base, i, i + len, len > 1, out),
+                    }
                     i += len;
                 }
                 _ => i += len,
@@ -150,7 +154,13 @@ fn class_at(slice: &str, i: usize) -> (u8, usize) {
 
 /// Scans the word that starts at `start` from byte `i` on (any characters) and pushes its token
 /// through [`Token::new`]; returns the byte after the word.
-fn general_word(slice: &str, base: usize, start: usize, mut i: usize, out: &mut Vec<Token>) -> usize {
+fn general_word(
+    slice: &str,
+    base: usize,
+    start: usize,
+    mut i: usize,
+    out: &mut Vec<Token>,
+) -> usize {
     let mut wide = false;
     while i < slice.len() {
         let (class, len) = class_at(slice, i);
@@ -165,7 +175,14 @@ fn general_word(slice: &str, base: usize, start: usize, mut i: usize, out: &mut 
 }
 
 /// Pushes the token of `slice[from..to]` (skipped when it is only invisible characters).
-fn push_general(slice: &str, base: usize, from: usize, to: usize, wide: bool, out: &mut Vec<Token>) {
+fn push_general(
+    slice: &str,
+    base: usize,
+    from: usize,
+    to: usize,
+    wide: bool,
+    out: &mut Vec<Token>,
+) {
     let Some(s) = slice.get(from..to) else {
         return;
     };
@@ -175,14 +192,33 @@ fn push_general(slice: &str, base: usize, from: usize, to: usize, wide: bool, ou
     out.push(Token::new(base + from, base + to, s));
 }
 
+/// The ASCII character that the punctuation character at byte `i` of `slice` normalises to,
+/// when it is a typographic quote or dash (see [`normalise`]).
+#[inline]
+fn folded_quote_or_dash(slice: &str, i: usize) -> Option<u8> {
+    match slice.get(i..)?.chars().next()? {
+        '\u{2018}' | '\u{2019}' | '\u{201B}' => Some(b'\''),
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{00AB}' | '\u{00BB}' => Some(b'"'),
+        '\u{2013}' | '\u{2014}' => Some(b'-'),
+        _ => None,
+    }
+}
+
 /// The token of the ASCII punctuation character `b` at `start`: its normalised form is itself
 /// (a backquote folds to `'`), its shape `p`.
 #[inline]
 fn ascii_punct(start: usize, b: u8) -> Token {
-    let n = fold_ascii(b) as usize;
+    ascii_punct_at(start, 1, fold_ascii(b))
+}
+
+/// A punctuation token of `len` bytes at `start` whose normalised form is the ASCII character
+/// `n`.
+#[inline]
+fn ascii_punct_at(start: usize, len: usize, n: u8) -> Token {
+    let n = n as usize;
     Token {
         start,
-        end: start + 1,
+        end: start + len,
         norm: CompactString::new(ASCII.get(n..n + 1).unwrap_or_default()),
         shape: "p",
         key: (n as u64 + 1, crate::hashing::BASE),
@@ -579,7 +615,7 @@ mod tests {
     #[test]
     fn ascii_words_equal_the_general_token() {
         // Every ASCII word of up to three characters from a representative alphabet, and each
-        // ASCII character alone: the scanner's token (norm, hash, shape) is `Token::new`'s.
+        // ASCII character alone, and each typographic quote or dash: the scanner's token (norm, hash, shape) is `Token::new`'s.
         let alphabet = b"aZ0x\x01_\x7f";
         let mut words: Vec<String> = (0u8..128).map(|b| (b as char).to_string()).collect();
         let mut last = vec![String::new()];
@@ -592,6 +628,7 @@ mod tests {
             last = next;
         }
         words.push("A".repeat(70) + "b9");
+        words.extend("‘’‛“”„«»–—…¿".chars().map(String::from));
         for w in words {
             let fast = tokenize(&w, 0..w.len()).unwrap();
             let general: Vec<Token> = if w.trim().is_empty() {
