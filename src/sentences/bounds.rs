@@ -72,6 +72,7 @@ pub(crate) fn category(c: char) -> SentenceCat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Part {
     Sot,
     Eot,
@@ -85,6 +86,21 @@ enum Part {
     SpPlus,
     STerm,
 }
+
+/// Every `Part`, indexed by its discriminant.
+const PARTS: [Part; 11] = [
+    Part::Sot,
+    Part::Eot,
+    Part::Other,
+    Part::CR,
+    Part::LF,
+    Part::Sep,
+    Part::ATerm,
+    Part::UpperLower,
+    Part::ClosePlus,
+    Part::SpPlus,
+    Part::STerm,
+];
 
 type State = [Part; 4];
 
@@ -110,6 +126,24 @@ fn advance(parts: State, cat: SentenceCat) -> State {
         ],
     }
 }
+
+/// The part that each ASCII character shifts into a quiet state and that keeps it quiet
+/// (letters, digits, spaces, other characters), or `None` (terminators, closing marks, line
+/// breaks): [`advance`] restricted to them. No ASCII character is `Extend` or `Format`.
+const QUIET_ASCII: [Option<Part>; 128] = {
+    let mut t = [None; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = match ASCII[b] {
+            SC_Upper | SC_Lower => Some(Part::UpperLower),
+            SC_Sp => Some(Part::SpPlus),
+            SC_Numeric | SC_Any | SC_SContinue | SC_OLetter => Some(Part::Other),
+            _ => None,
+        };
+        b += 1;
+    }
+    t
+};
 
 /// True when no rule can break before the next character, whatever it is: the state ends in
 /// a letter or other character (SB4 and SB6–SB11 all need a terminator, separator or, for
@@ -183,16 +217,24 @@ pub(crate) fn segments(text: &str, mut f: impl FnMut(usize, usize)) {
     };
     let mut pos = 0;
     while pos < bytes.len() {
-        // Fast path: after a letter (state ends in UpperLower) no rule breaks before any
-        // character, and an ASCII letter only shifts one more UpperLower into the state.
-        if state[3] == Part::UpperLower {
-            let start = pos;
-            while pos < bytes.len() && bytes[pos].is_ascii_alphabetic() {
+        // Fast path: in a quiet state no rule breaks before any character, and an ASCII
+        // letter, digit, space or other character that is neither a terminator, a closing
+        // mark nor a line break only shifts its part into the state, which stays quiet.
+        if quiet(&state) {
+            // The state as four bytes, the newest in the top byte.
+            let mut packed = u32::from_le_bytes(state.map(|p| p as u8));
+            const SP: u32 = Part::SpPlus as u32;
+            while let Some(&part) = bytes.get(pos).and_then(|&b| QUIET_ASCII.get(b as usize)) {
+                let Some(part) = part else { break };
+                let part = part as u32;
+                if !(part == SP && packed >> 24 == SP) {
+                    packed = (packed >> 8) | (part << 24);
+                }
                 pos += 1;
             }
-            for _ in 0..(pos - start).min(4) {
-                state = [state[1], state[2], state[3], Part::UpperLower];
-            }
+            state = packed
+                .to_le_bytes()
+                .map(|b| PARTS.get(b as usize).copied().unwrap_or(Part::Other));
             if pos == bytes.len() {
                 break;
             }
@@ -261,6 +303,13 @@ pub(crate) fn segments(text: &str, mut f: impl FnMut(usize, usize)) {
 mod tests {
     use super::*;
     use unicode_segmentation::UnicodeSegmentation;
+
+    #[test]
+    fn parts_are_indexed_by_discriminant() {
+        for (k, p) in PARTS.iter().enumerate() {
+            assert_eq!(*p as usize, k);
+        }
+    }
 
     fn ours(t: &str) -> Vec<(usize, usize)> {
         let mut v = Vec::new();
