@@ -18,10 +18,9 @@
 //! sums and scores are bit-for-bit the same.
 
 use crate::features::{FeatureIndex, Name, SentenceContext};
-use crate::hashing::{hash_bytes, PassThroughBuild, Piece};
+use crate::hashing::{hash_bytes, Piece};
 use crate::model::Model;
 use crate::tokens::Token;
-use std::collections::HashMap;
 
 const NONE: u32 = u32::MAX;
 
@@ -88,14 +87,12 @@ fn shape_index(shape: &str) -> usize {
 /// Precomputed lookups of one model's sentence and span heads.
 #[derive(Debug, Clone, Default)]
 pub struct CompiledHeads {
-    /// Word hash → index into `infos`.
-    table: HashMap<u64, u32, PassThroughBuild>,
+    /// Word hash → index into `infos` (open addressing, confirmed against the word).
+    table: WordTable,
     infos: Vec<WordInfo>,
     /// The words of `infos`, concatenated; `word_ends[k]` ends word `k`.
     word_bytes: Vec<u8>,
     word_ends: Vec<u32>,
-    /// Words sharing a hash with another word (checked in order after the table's entry).
-    collided: Vec<u32>,
     bos: WordInfo,
     eos: WordInfo,
     bias: u32,
@@ -161,8 +158,7 @@ impl CompiledHeads {
         }
         // Every word of a stored one-word or two-word name, with its columns and bigram bits,
         // read off the names themselves (each name is parsed once).
-        out.table
-            .reserve(span.len() + sent.len() / 2 + lexicon.len());
+        out.table = WordTable::with_capacity(span.len() + sent.len() / 2 + lexicon.len());
         const SPAN_ONE: [&str; 5] = ["w0:", "w-1:", "w+1:", "w-2:", "w+2:"];
         for (c, name) in span.columns() {
             if let Some(k) = SPAN_ONE.iter().position(|p| name.starts_with(p)) {
@@ -235,16 +231,7 @@ impl CompiledHeads {
     /// The info of word `w`, added (known, no column yet) when absent.
     fn entry(&mut self, w: &str) -> &mut WordInfo {
         let (h, _) = hash_bytes(w.as_bytes());
-        let found = match self.table.get(&h) {
-            Some(&k) if self.word(k) == w.as_bytes() => Some(k),
-            Some(_) => self
-                .collided
-                .iter()
-                .copied()
-                .find(|&j| self.word(j) == w.as_bytes()),
-            None => None,
-        };
-        let k = match found {
+        let k = match self.find(h, w.as_bytes()) {
             Some(k) => k,
             None => {
                 let k = self.infos.len() as u32;
@@ -255,17 +242,31 @@ impl CompiledHeads {
                 });
                 self.word_bytes.extend_from_slice(w.as_bytes());
                 self.word_ends.push(self.word_bytes.len() as u32);
-                match self.table.entry(h) {
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(k);
-                    }
-                    // The first word keeps the table slot; later ones are searched in `collided`.
-                    std::collections::hash_map::Entry::Occupied(_) => self.collided.push(k),
-                }
+                self.table.insert(h, k);
                 k
             }
         };
         &mut self.infos[k as usize]
+    }
+
+    /// Index of the word `w` of hash `h`, when in the table.
+    #[inline]
+    fn find(&self, h: u64, w: &[u8]) -> Option<u32> {
+        let mask = self.table.slots.len().wrapping_sub(1);
+        let mut at = self.table.home(h);
+        // The table is never full (at most half its slots are used), so an empty slot ends
+        // every probe sequence; the bound only guards an empty table.
+        for _ in 0..self.table.slots.len() {
+            let (sh, k) = self.table.slots[at & mask];
+            if k == EMPTY {
+                return None;
+            }
+            if sh == h && self.word(k) == w {
+                return Some(k);
+            }
+            at = (at & mask) + 1;
+        }
+        None
     }
 
     fn word(&self, k: u32) -> &[u8] {
@@ -281,16 +282,10 @@ impl CompiledHeads {
     /// The info of a word given as a piece (with its hash).
     #[inline]
     pub fn info(&self, w: Piece<'_>) -> WordInfo {
-        let Some(&k) = self.table.get(&w.hash) else {
-            return UNKNOWN;
-        };
-        if self.word(k) == w.text.as_bytes() {
-            return self.infos[k as usize];
+        match self.find(w.hash, w.text.as_bytes()) {
+            Some(k) => self.infos[k as usize],
+            None => UNKNOWN,
         }
-        self.collided
-            .iter()
-            .find(|&&j| self.word(j) == w.text.as_bytes())
-            .map_or(UNKNOWN, |&j| self.infos[j as usize])
     }
 
     /// Infos of a sentence's tokens, written into `out`.
@@ -416,6 +411,59 @@ impl CompiledHeads {
         if i + 1 == n {
             emit(self.last, None);
         }
+    }
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// The word table's slots: (hash of the word, its index), or `(0, EMPTY)`. Open addressing
+/// with linear probing from the top bits of `hash · φ` (Fibonacci hashing: the polynomial
+/// hash's low bits are weak, its product's top bits are not); words that share a hash take separate slots (each is
+/// confirmed against its bytes). At most half the slots are used.
+#[derive(Debug, Clone, Default)]
+struct WordTable {
+    slots: Vec<(u64, u32)>,
+    len: usize,
+    /// 64 − log2(number of slots).
+    shift: u32,
+}
+
+impl WordTable {
+    fn with_capacity(n: usize) -> Self {
+        let size = (2 * n).next_power_of_two().max(16);
+        WordTable {
+            slots: vec![(0, EMPTY); size],
+            len: 0,
+            shift: 64 - size.trailing_zeros(),
+        }
+    }
+
+    /// First slot of a probe for hash `h`.
+    #[inline(always)]
+    fn home(&self, h: u64) -> usize {
+        (h.wrapping_mul(crate::hashing::BASE) >> (self.shift & 63)) as usize
+    }
+
+    /// Adds word `k` of hash `h` (not already present), growing the table first if needed.
+    fn insert(&mut self, h: u64, k: u32) {
+        if 2 * (self.len + 1) > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            *self = WordTable::with_capacity(old.len().max(8));
+            for &(oh, ok) in old.iter().filter(|s| s.1 != EMPTY) {
+                self.put(oh, ok);
+            }
+        }
+        self.put(h, k);
+    }
+
+    fn put(&mut self, h: u64, k: u32) {
+        let mask = self.slots.len() - 1;
+        let mut at = self.home(h) & mask;
+        while self.slots[at].1 != EMPTY {
+            at = (at + 1) & mask;
+        }
+        self.slots[at] = (h, k);
+        self.len += 1;
     }
 }
 
