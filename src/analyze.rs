@@ -191,13 +191,19 @@ impl<'m> Analyzer<'m> {
         w.write_all(b",\"label\":").map_err(io)?;
         serde_json::to_writer(&mut *w, &Label::of(score)).map_err(json)?;
         w.write_all(b",\"sentences\":[").map_err(io)?;
+        let mut out = String::new();
         for (k, (r, &logit)) in ranges.iter().zip(&logits).enumerate() {
             if k > 0 {
-                w.write_all(b",").map_err(io)?;
+                out.push(',');
             }
             let s = sentence_report(&offsets, text, r, crate::model::sigmoid(logit));
-            serde_json::to_writer(&mut *w, &s).map_err(json)?;
+            crate::json::sentence(&mut out, &s);
+            if out.len() >= 1 << 14 {
+                w.write_all(out.as_bytes()).map_err(io)?;
+                out.clear();
+            }
         }
+        w.write_all(out.as_bytes()).map_err(io)?;
         w.write_all(b"],\"spans\":[").map_err(io)?;
         let repeats = doc.repeat_counter();
         let mut buf = TechniqueBuffers::default();
@@ -241,9 +247,12 @@ impl<'m> Analyzer<'m> {
                 let dr = first + sr.start..first + sr.end;
                 (span.technique, span.technique_score) =
                     self.technique(&doc, &repeats, dr, &mut buf);
-                let res = if n > 0 { w.write_all(b",") } else { Ok(()) }.and_then(|_| {
-                    serde_json::to_writer(&mut *w, &span).map_err(std::io::Error::from)
-                });
+                out.clear();
+                if n > 0 {
+                    out.push(',');
+                }
+                crate::json::span(&mut out, &span);
+                let res = w.write_all(out.as_bytes());
                 if let Err(e) = res {
                     failed = Some(e);
                 }

@@ -234,38 +234,26 @@ impl Row {
             Ok(r) => r,
             Err(msg) => return error_row(self.id.as_ref(), self.line, msg.clone()),
         };
-        let body = match serde_json::to_string(report) {
-            Ok(b) => b,
-            Err(e) => {
-                return error_row(
-                    self.id.as_ref(),
-                    self.line,
-                    format!("cannot serialise report: {e}"),
-                )
-            }
-        };
-        // `body` starts with '{': splice the id and the pass-through fields in first.
-        let mut head = String::from("{\"id\":");
-        head.push_str(
-            &self
-                .id
-                .as_ref()
-                .map_or("null".to_string(), |v| v.to_string()),
-        );
-        for (k, val) in &self.fields {
-            let name = if REPORT_FIELDS.contains(&k.as_str()) {
-                format!("input.{k}")
-            } else {
-                k.clone()
-            };
-            head.push(',');
-            head.push_str(&Value::from(name).to_string());
-            head.push(':');
-            head.push_str(&val.to_string());
+        // The id and the pass-through fields first, then the report's fields.
+        let mut out = String::with_capacity(256 + 96 * report.sentences.len());
+        out.push_str("{\"id\":");
+        match &self.id {
+            Some(v) => out.push_str(&v.to_string()),
+            None => out.push_str("null"),
         }
-        head.push(',');
-        head.push_str(&body[1..]);
-        head
+        for (k, val) in &self.fields {
+            out.push(',');
+            if REPORT_FIELDS.contains(&k.as_str()) {
+                crate::json::string(&mut out, &format!("input.{k}"));
+            } else {
+                crate::json::string(&mut out, k);
+            }
+            out.push(':');
+            out.push_str(&val.to_string());
+        }
+        out.push(',');
+        crate::json::report_tail(&mut out, report);
+        out
     }
 
     fn tsv(&self) -> String {

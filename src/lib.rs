@@ -39,6 +39,7 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod hashing;
+mod json;
 pub mod lexicon;
 pub mod model;
 pub mod model_file;
