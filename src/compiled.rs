@@ -18,7 +18,7 @@
 //! sums and scores are bit-for-bit the same.
 
 use crate::features::{FeatureIndex, Name, SentenceContext};
-use crate::hashing::{hash_bytes, Piece};
+use crate::hashing::Piece;
 use crate::model::Model;
 use crate::tokens::Token;
 
@@ -91,7 +91,7 @@ pub struct CompiledHeads {
     table: WordTable,
     infos: Vec<WordInfo>,
     /// The words of `infos`, concatenated; `word_ends[k]` ends word `k`.
-    word_bytes: Vec<u8>,
+    word_text: String,
     word_ends: Vec<u32>,
     bos: WordInfo,
     eos: WordInfo,
@@ -213,7 +213,7 @@ impl CompiledHeads {
         }
         let mut suffixes = Vec::with_capacity(out.infos.len());
         for k in 0..out.infos.len() as u32 {
-            let w = std::str::from_utf8(out.word(k)).unwrap_or_default();
+            let w = out.word_str(k);
             let info = WordInfo {
                 lex: lexicon.bits_of_str(w),
                 suf: crate::features::suffix(w)
@@ -230,7 +230,10 @@ impl CompiledHeads {
 
     /// The info of word `w`, added (known, no column yet) when absent.
     fn entry(&mut self, w: &str) -> &mut WordInfo {
-        let (h, _) = hash_bytes(w.as_bytes());
+        let h = w.bytes().fold(0u64, |h, b| {
+            h.wrapping_mul(crate::hashing::BASE)
+                .wrapping_add(b as u64 + 1)
+        });
         let k = match self.find(h, w.as_bytes()) {
             Some(k) => k,
             None => {
@@ -240,8 +243,8 @@ impl CompiledHeads {
                     id: k,
                     ..UNKNOWN
                 });
-                self.word_bytes.extend_from_slice(w.as_bytes());
-                self.word_ends.push(self.word_bytes.len() as u32);
+                self.word_text.push_str(w);
+                self.word_ends.push(self.word_text.len() as u32);
                 self.table.insert(h, k);
                 k
             }
@@ -276,7 +279,18 @@ impl CompiledHeads {
         } else {
             self.word_ends[k - 1] as usize
         };
-        &self.word_bytes[start..self.word_ends[k] as usize]
+        &self.word_text.as_bytes()[start..self.word_ends[k] as usize]
+    }
+
+    /// Word `k` (whole words were appended, so its bounds are character boundaries).
+    fn word_str(&self, k: u32) -> &str {
+        let k = k as usize;
+        let start = match k.checked_sub(1) {
+            Some(j) => self.word_ends.get(j).map_or(0, |&e| e as usize),
+            None => 0,
+        };
+        let end = self.word_ends.get(k).map_or(start, |&e| e as usize);
+        self.word_text.get(start..end).unwrap_or_default()
     }
 
     /// The info of a word given as a piece (with its hash).
