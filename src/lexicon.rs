@@ -67,7 +67,120 @@ pub const FUNCTION_WORDS: &[&str] = &[
 
 /// True for a normalised token that is a function word (see [`FUNCTION_WORDS`]).
 pub fn is_function_word(norm: &str) -> bool {
-    FUNCTION_WORDS.contains(&norm)
+    // The same set as `FUNCTION_WORDS.contains(&norm)` (checked by a test), as a `match` the
+    // compiler turns into a switch on the length and a few comparisons, not a scan of the list.
+    matches!(
+        norm,
+        "a" | "an"
+            | "the"
+            | "this"
+            | "that"
+            | "these"
+            | "those"
+            | "some"
+            | "any"
+            | "each"
+            | "every"
+            | "no"
+            | "i"
+            | "me"
+            | "my"
+            | "we"
+            | "us"
+            | "our"
+            | "you"
+            | "your"
+            | "he"
+            | "him"
+            | "his"
+            | "she"
+            | "her"
+            | "it"
+            | "its"
+            | "they"
+            | "them"
+            | "their"
+            | "who"
+            | "whom"
+            | "whose"
+            | "which"
+            | "what"
+            | "there"
+            | "here"
+            | "of"
+            | "in"
+            | "on"
+            | "at"
+            | "by"
+            | "for"
+            | "with"
+            | "from"
+            | "to"
+            | "into"
+            | "onto"
+            | "about"
+            | "as"
+            | "than"
+            | "over"
+            | "under"
+            | "after"
+            | "before"
+            | "between"
+            | "through"
+            | "during"
+            | "without"
+            | "within"
+            | "against"
+            | "up"
+            | "down"
+            | "out"
+            | "off"
+            | "and"
+            | "or"
+            | "but"
+            | "nor"
+            | "so"
+            | "yet"
+            | "if"
+            | "because"
+            | "while"
+            | "when"
+            | "where"
+            | "whether"
+            | "though"
+            | "although"
+            | "is"
+            | "are"
+            | "was"
+            | "were"
+            | "be"
+            | "been"
+            | "being"
+            | "am"
+            | "do"
+            | "does"
+            | "did"
+            | "has"
+            | "have"
+            | "had"
+            | "will"
+            | "would"
+            | "shall"
+            | "should"
+            | "can"
+            | "could"
+            | "may"
+            | "might"
+            | "must"
+            | "not"
+            | "s"
+            | "t"
+            | "'s"
+            | "one"
+            | "also"
+            | "just"
+            | "then"
+    )
 }
 
 /// A set of named word lists; each word maps to the bit set of the lists it belongs to.
@@ -220,6 +333,18 @@ impl Lexicon {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn function_word_match_is_the_list() {
+        for w in FUNCTION_WORDS {
+            assert!(is_function_word(w), "{w}");
+        }
+        for w in [
+            "", "A", "the ", "thee", "shameful", "'", "ss", "whic", "althoug", "betweens",
+        ] {
+            assert_eq!(is_function_word(w), FUNCTION_WORDS.contains(&w), "{w}");
+        }
+    }
 
     #[test]
     fn tags_by_list() {
