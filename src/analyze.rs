@@ -588,15 +588,25 @@ impl Sequences {
 
 /// The span's evidence words: tokens with a positive weight, strongest first (ties by position),
 /// at most [`MAX_EVIDENCE`]. `weights` are (token index, weight) pairs; `cp` maps a byte offset to
-/// its code-point offset.
+/// its code-point offset. The strongest are chosen before any report is built (token order is
+/// position order, so ties are broken by token index).
 fn top_evidence(
     text: &str,
     tokens: &[Token],
     cp: impl Fn(usize) -> usize,
     weights: impl Iterator<Item = (usize, f32)>,
 ) -> Vec<Evidence> {
-    let mut ev: Vec<Evidence> = weights
+    let mut top: Vec<(usize, f32)> = weights
         .filter(|&(_, w)| w > 0.0)
+        .filter(|&(j, _)| {
+            tokens
+                .get(j)
+                .is_some_and(|t| text.get(t.start..t.end).is_some())
+        })
+        .collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    top.truncate(MAX_EVIDENCE);
+    top.into_iter()
         .filter_map(|(j, w)| {
             let t = tokens.get(j)?;
             Some(Evidence {
@@ -608,10 +618,7 @@ fn top_evidence(
                 weight: w,
             })
         })
-        .collect();
-    ev.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.start.cmp(&b.start)));
-    ev.truncate(MAX_EVIDENCE);
-    ev
+        .collect()
 }
 
 /// Documents taken from the input per parallel step of [`Analyzer::analyze_many`].
