@@ -127,23 +127,27 @@ fn advance(parts: State, cat: SentenceCat) -> State {
     }
 }
 
-/// The part that each ASCII character shifts into a quiet state and that keeps it quiet
-/// (letters, digits, spaces, other characters), or `None` (terminators, closing marks, line
-/// breaks): [`advance`] restricted to them. No ASCII character is `Extend` or `Format`.
-const QUIET_ASCII: [Option<Part>; 128] = {
-    let mut t = [None; 128];
+/// The part (its discriminant) that each ASCII character shifts into a quiet state and that
+/// keeps it quiet (letters, digits, spaces, other characters), or [`NOT_QUIET`] (terminators,
+/// closing marks, line breaks, non-ASCII bytes): [`advance`] restricted to them. No ASCII
+/// character is `Extend` or `Format`.
+const QUIET_ASCII: [u8; 256] = {
+    let mut t = [NOT_QUIET; 256];
     let mut b = 0;
     while b < 128 {
         t[b] = match ASCII[b] {
-            SC_Upper | SC_Lower => Some(Part::UpperLower),
-            SC_Sp => Some(Part::SpPlus),
-            SC_Numeric | SC_Any | SC_SContinue | SC_OLetter => Some(Part::Other),
-            _ => None,
+            SC_Upper | SC_Lower => Part::UpperLower as u8,
+            SC_Sp => Part::SpPlus as u8,
+            SC_Numeric | SC_Any | SC_SContinue | SC_OLetter => Part::Other as u8,
+            _ => NOT_QUIET,
         };
         b += 1;
     }
     t
 };
+
+/// In [`QUIET_ASCII`]: a byte that is not such a character (or not ASCII).
+const NOT_QUIET: u8 = u8::MAX;
 
 /// True when no rule can break before the next character, whatever it is: the state ends in
 /// a letter or other character (SB4 and SB6–SB11 all need a terminator, separator or, for
@@ -224,8 +228,11 @@ pub(crate) fn segments(text: &str, mut f: impl FnMut(usize, usize)) {
             // The state as four bytes, the newest in the top byte.
             let mut packed = u32::from_le_bytes(state.map(|p| p as u8));
             const SP: u32 = Part::SpPlus as u32;
-            while let Some(&part) = bytes.get(pos).and_then(|&b| QUIET_ASCII.get(b as usize)) {
-                let Some(part) = part else { break };
+            while let Some(&b) = bytes.get(pos) {
+                let part = QUIET_ASCII[b as usize];
+                if part == NOT_QUIET {
+                    break;
+                }
                 let part = part as u32;
                 if !(part == SP && packed >> 24 == SP) {
                     packed = (packed >> 8) | (part << 24);
