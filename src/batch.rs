@@ -4,8 +4,8 @@
 //! when a row cannot be scored, `{"id"?, "line", "error"}`; the batch always goes on. Input
 //! fields other than `text` (outlet, date, url, …) pass through untouched so results can be
 //! joined; one whose name is also a report field (`score`, `label`, `sentences`, `spans`,
-//! `model`) is kept as `input.NAME`. Rows are read and scored in bounded chunks, in parallel on
-//! the current rayon pool, so memory stays flat.
+//! `model`) is kept as `input.NAME`. Rows are read and scored in chunks bounded in rows and in
+//! bytes, in parallel on the current rayon pool, so memory stays flat.
 //!
 //! [`run_with`] adds fault tolerance without any signal or file code: a cancellation flag stops
 //! the run between rows and leaves whole rows for a prefix of the input (output is flushed after
@@ -22,8 +22,19 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Rows scored together (memory is bounded by this many documents).
+/// Most rows scored together.
 pub const CHUNK_ROWS: usize = 512;
+
+/// Input bytes after which a chunk takes no more rows. A chunk's memory (its lines, their
+/// reports, their output) grows with its text, not with its row count: 512 news articles are
+/// ~3 MB, but 512 rows near `--max-bytes` would be gigabytes. A row this large or larger is
+/// scored alone.
+pub const CHUNK_BYTES: u64 = 8 * 1024 * 1024;
+
+/// True when a chunk of `rows` rows and `bytes` input bytes takes no further row.
+fn chunk_full(rows: usize, bytes: u64) -> bool {
+    rows >= CHUNK_ROWS || bytes >= CHUNK_BYTES
+}
 
 /// Default limit on one input line, in bytes.
 pub const DEFAULT_MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -603,7 +614,7 @@ pub fn run(
 }
 
 /// [`run`] with a cancellation flag and a checkpoint to resume from (see [`Control`]). Output is
-/// flushed after every chunk of [`CHUNK_ROWS`] rows, so a run that is killed leaves whole rows
+/// flushed after every chunk (at most [`CHUNK_ROWS`] rows, about [`CHUNK_BYTES`] of input), so a run that is killed leaves whole rows
 /// and at most one torn last row behind.
 pub fn run_with(
     analyzer: &Analyzer,
@@ -637,12 +648,16 @@ pub fn run_with(
     let mut line_no = summary.resumed;
     loop {
         let mut chunk: Vec<(usize, u64, Line)> = Vec::with_capacity(CHUNK_ROWS);
-        while chunk.len() < CHUNK_ROWS {
+        let mut chunk_bytes = 0;
+        while !chunk_full(chunk.len(), chunk_bytes) {
             let (n, line) = read_line_bounded(&mut input, options.max_bytes)?;
             if n == 0 {
                 break;
             }
             line_no += 1;
+            if let Line::Bytes(_) = line {
+                chunk_bytes += n;
+            }
             chunk.push((line_no, n, line));
         }
         if chunk.is_empty() {
@@ -698,6 +713,16 @@ pub fn run_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_are_bounded_in_rows_and_in_bytes() {
+        assert!(!chunk_full(0, 0));
+        assert!(!chunk_full(CHUNK_ROWS - 1, CHUNK_BYTES - 1));
+        assert!(chunk_full(CHUNK_ROWS, 0));
+        // One row at the byte budget is scored alone.
+        assert!(chunk_full(1, CHUNK_BYTES));
+        assert!(chunk_full(2, CHUNK_BYTES + 1));
+    }
 
     #[test]
     fn bounded_reader_keeps_short_lines_and_measures_long_ones() {
