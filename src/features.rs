@@ -325,6 +325,7 @@ impl FeatureIndex {
 
     /// Appends the next column if `name` is UTF-8 (else returns false and appends nothing):
     /// [`FeatureIndex::push`] of the string, with the UTF-8 check and the hash in one pass.
+    #[inline(always)]
     pub(crate) fn push_bytes(&mut self, name: &[u8]) -> bool {
         let (hash, ascii) = crate::hashing::hash_and_ascii(name);
         if !ascii && std::str::from_utf8(name).is_err() {
@@ -347,7 +348,7 @@ impl FeatureIndex {
     }
 
     /// Appends the next column, whose name hashes to `hash` (`hash_bytes(name).0`).
-    #[inline]
+    #[inline(always)]
     fn push_hashed(&mut self, name: &[u8], hash: u64) {
         let col = self.ends.len() as u32;
         self.bytes.extend_from_slice(name);
@@ -357,7 +358,7 @@ impl FeatureIndex {
 
     /// Enters column `col` (just pushed) under `hash`; an earlier column of the same name is
     /// shadowed.
-    #[inline]
+    #[inline(always)]
     fn insert(&mut self, hash: u64, col: u32) {
         if (self.table.filled + 1) * 2 > self.table.slots.len() || col >= self.table.cols {
             self.grow();

@@ -50,8 +50,15 @@ const ONES_8: u64 = {
     s
 };
 
-/// `hash_bytes(bytes).0`, eight bytes per step (Horner's rule over blocks of eight: one multiply
-/// on the dependency chain per block instead of one per byte), and whether `bytes` is ASCII.
+/// `Σ BASE^k` for k = 0..4.
+const ONES_4: u64 = POWERS[0]
+    .wrapping_add(POWERS[1])
+    .wrapping_add(POWERS[2])
+    .wrapping_add(POWERS[3]);
+
+/// `hash_bytes(bytes).0`, eight bytes per step (Horner's rule over blocks of eight, then one of
+/// four: one multiply on the dependency chain per block instead of one per byte), and whether
+/// `bytes` is ASCII.
 /// The same value as [`hash_bytes`], bit for bit, for any input.
 #[inline]
 pub fn hash_and_ascii(bytes: &[u8]) -> (u64, bool) {
@@ -71,8 +78,19 @@ pub fn hash_and_ascii(bytes: &[u8]) -> (u64, bool) {
         }
         h = h.wrapping_mul(POWERS[8]).wrapping_add(sum);
     }
+    let mut rest = blocks.remainder();
+    if let Some((b, tail)) = rest.split_first_chunk::<4>() {
+        high |= u64::from(u32::from_le_bytes(*b));
+        let sum = (u64::from(b[0]).wrapping_mul(POWERS[3]))
+            .wrapping_add(u64::from(b[1]).wrapping_mul(POWERS[2]))
+            .wrapping_add(u64::from(b[2]).wrapping_mul(POWERS[1]))
+            .wrapping_add(u64::from(b[3]))
+            .wrapping_add(ONES_4);
+        h = h.wrapping_mul(POWERS[4]).wrapping_add(sum);
+        rest = tail;
+    }
     let mut ascii = high & 0x8080_8080_8080_8080 == 0;
-    for &c in blocks.remainder() {
+    for &c in rest {
         h = h.wrapping_mul(BASE).wrapping_add(u64::from(c) + 1);
         ascii &= c < 0x80;
     }
