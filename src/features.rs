@@ -16,7 +16,7 @@
 //! [`FeatureIndex`] by its hash, composed from the pieces' hashes without building the string,
 //! confirms it against the stored name, and never allocates a dense row.
 
-use crate::hashing::{concat, push_space, PassThroughBuild, Piece};
+use crate::hashing::{concat, push_space, Piece};
 use crate::lexicon::Lexicon;
 use crate::tokens::Token;
 use serde::{Deserialize, Serialize};
@@ -148,31 +148,103 @@ pub trait Sink {
 /// A sparse row: (column, value) pairs.
 pub type SparseRow = Vec<(u32, f32)>;
 
-/// Marks a table entry whose hash several stored names share (see [`FeatureIndex`]).
-const SHARED: u32 = 1 << 31;
-
 /// Maps feature names to columns (the fitted vocabulary of one head). Serialised as the list of
 /// names in column order, so the same fit always gives the same bytes.
 ///
-/// In memory the names sit in one buffer, and a table maps the polynomial hash of each name
-/// ([`crate::hashing`]) to its column. A lookup by [`Name`] composes the hash from the pieces,
-/// finds the candidate column and compares the stored name with the pieces byte by byte, so it
-/// is exactly a lookup by string: a name that is not stored is never found, whatever the hash.
-/// Stored names that share a hash (never seen so far, but possible) are kept in a side list
-/// and all compared.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+/// In memory the names sit in one buffer, and an open-addressing table ([`Table`]) holds each
+/// column under the polynomial hash of its name ([`crate::hashing`]). A lookup by [`Name`]
+/// composes the hash from the pieces, walks the table from that hash's slot and compares the
+/// stored name of each candidate with the pieces byte by byte, so it is exactly a lookup by
+/// string: a name that is not stored is never found, whatever the hash, and stored names that
+/// share a hash (never seen so far, but possible) simply sit in successive slots.
+///
+/// Two indexes are equal when they hold the same names in the same columns: the table follows
+/// from the names and is not compared.
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(into = "Vec<String>")]
 pub struct FeatureIndex {
     /// All names, concatenated in column order.
     bytes: Vec<u8>,
     /// `bytes[ends[c - 1]..ends[c]]` is the name of column `c`.
     ends: Vec<u32>,
-    /// Hash of a name → its column, or `SHARED | k` for `shared[k]`.
-    table: std::collections::HashMap<u64, u32, PassThroughBuild>,
-    /// Columns of names that share one hash.
-    shared: Vec<Vec<u32>>,
+    /// Name hash → column.
+    table: Table,
     /// Columns whose name occurs again later (the later column wins, as in a map); normally empty.
     shadowed: Vec<u32>,
+}
+
+impl PartialEq for FeatureIndex {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes && self.ends == other.ends && self.shadowed == other.shadowed
+    }
+}
+
+/// Open addressing with linear probing, at most half full. A slot holds a column in its low
+/// bits (as many as the table's room needs) and, above them, a tag: the same high bits of the
+/// mixed hash of the column's name. The slot number comes from the low bits of the mixed hash,
+/// so most slots of other names are passed over without reading a stored name.
+///
+/// An empty slot is all ones (no column reaches the all-ones low bits): the table is filled
+/// with them when it is made, so each of its pages is first written, not first read (a first
+/// read of a fresh page costs a second page fault on the first write).
+#[derive(Debug, Clone, Default)]
+struct Table {
+    /// A power of two of slots (none for an empty table).
+    slots: Vec<u32>,
+    /// `slots.len() - 1`.
+    mask: usize,
+    /// Filled slots.
+    filled: usize,
+    /// The bits of a slot that hold the column; the others hold the tag.
+    cols: u32,
+}
+
+/// An empty [`Table`] slot.
+const EMPTY: u32 = u32::MAX;
+
+impl Table {
+    /// A table with room for columns `0..n` without growing.
+    fn with_room(n: usize) -> Self {
+        let len = n.saturating_mul(2).max(8).next_power_of_two();
+        // Columns below `len / 2` fit in `cols`, with the all-ones value left over.
+        let cols = u32::try_from(len / 2)
+            .ok()
+            .and_then(|room| u32::MAX.checked_shr(room.leading_zeros()))
+            .unwrap_or(u32::MAX);
+        Table {
+            slots: vec![EMPTY; len],
+            mask: len - 1,
+            filled: 0,
+            cols,
+        }
+    }
+
+    /// The high half and the first slot of a name's mixed hash.
+    #[inline(always)]
+    fn start(hash: u64) -> (u32, usize) {
+        let m = crate::hashing::mix(hash);
+        ((m >> 32) as u32, m as usize)
+    }
+
+    /// True when `slot` (not empty) may hold a name whose hash has high half `high`.
+    #[inline(always)]
+    fn tag_matches(&self, slot: u32, high: u32) -> bool {
+        (slot ^ high) & !self.cols == 0
+    }
+
+    /// Enters `col` (below `cols`) for a name whose hash has high half `high` at the first free
+    /// slot from `i`; the caller has checked that the name is not in the table.
+    fn put(&mut self, high: u32, mut i: usize, col: u32) {
+        loop {
+            i &= self.mask;
+            if self.slots[i] == EMPTY {
+                self.slots[i] = (high & !self.cols) | col;
+                self.filled += 1;
+                return;
+            }
+            i += 1;
+        }
+    }
 }
 
 impl From<Vec<String>> for FeatureIndex {
@@ -212,11 +284,8 @@ impl<'de> Deserialize<'de> for FeatureIndex {
                 self,
                 mut seq: A,
             ) -> Result<FeatureIndex, A::Error> {
-                let mut index = FeatureIndex::default();
                 let n = seq.size_hint().unwrap_or(0).min(1 << 20);
-                index.ends.reserve(n);
-                index.bytes.reserve(n * 12);
-                index.table.reserve(n);
+                let mut index = FeatureIndex::with_capacity(n, n * 12);
                 while seq.next_element_seed(One(&mut index))?.is_some() {}
                 index.shadowed.sort_unstable();
                 Ok(index)
@@ -236,61 +305,98 @@ impl FeatureIndex {
     /// Builds an index from names in column order. A name given twice keeps its last column.
     pub fn from_names(names: Vec<String>) -> Self {
         let total: usize = names.iter().map(|n| n.len()).sum();
-        let mut index = FeatureIndex {
-            bytes: Vec::with_capacity(total),
-            ends: Vec::with_capacity(names.len()),
-            table: Default::default(),
-            shared: Vec::new(),
-            shadowed: Vec::new(),
-        };
-        index.table.reserve(names.len());
+        let mut index = FeatureIndex::with_capacity(names.len(), total);
         for name in &names {
             index.push(name);
         }
-        index.shadowed.sort_unstable();
-        index
+        index.finish()
+    }
+
+    /// An empty index with room for `names` names of `bytes` bytes in all, to be filled with
+    /// [`FeatureIndex::push_bytes`] and closed with [`FeatureIndex::finish`] (the model decoder).
+    pub(crate) fn with_capacity(names: usize, bytes: usize) -> Self {
+        FeatureIndex {
+            bytes: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(names),
+            table: Table::with_room(names),
+            shadowed: Vec::new(),
+        }
+    }
+
+    /// Appends the next column if `name` is UTF-8 (else returns false and appends nothing):
+    /// [`FeatureIndex::push`] of the string, with the UTF-8 check and the hash in one pass.
+    #[inline(always)]
+    pub(crate) fn push_bytes(&mut self, name: &[u8]) -> bool {
+        let (hash, ascii) = crate::hashing::hash_and_ascii(name);
+        if !ascii && std::str::from_utf8(name).is_err() {
+            return false;
+        }
+        self.push_hashed(name, hash);
+        true
+    }
+
+    /// Closes an index filled by [`FeatureIndex::push_bytes`].
+    pub(crate) fn finish(mut self) -> Self {
+        self.shadowed.sort_unstable();
+        self
     }
 
     /// Appends the next column.
     fn push(&mut self, name: &str) {
-        let col = self.ends.len() as u32;
-        self.bytes.extend_from_slice(name.as_bytes());
-        self.ends.push(self.bytes.len() as u32);
-        self.insert(crate::hashing::hash_bytes(name.as_bytes()).0, col);
+        let (hash, _) = crate::hashing::hash_and_ascii(name.as_bytes());
+        self.push_hashed(name.as_bytes(), hash);
     }
 
+    /// Appends the next column, whose name hashes to `hash` (`hash_bytes(name).0`).
+    #[inline(always)]
+    fn push_hashed(&mut self, name: &[u8], hash: u64) {
+        let col = self.ends.len() as u32;
+        self.bytes.extend_from_slice(name);
+        self.ends.push(self.bytes.len() as u32);
+        self.insert(hash, col);
+    }
+
+    /// Enters column `col` (just pushed) under `hash`; an earlier column of the same name is
+    /// shadowed.
+    #[inline(always)]
     fn insert(&mut self, hash: u64, col: u32) {
-        let existing = match self.table.get(&hash) {
-            None => {
-                self.table.insert(hash, col);
+        if (self.table.filled + 1) * 2 > self.table.slots.len() || col >= self.table.cols {
+            self.grow();
+        }
+        let (high, mut i) = Table::start(hash);
+        loop {
+            i &= self.table.mask;
+            let slot = self.table.slots[i];
+            if slot == EMPTY {
+                self.table.slots[i] = (high & !self.table.cols) | col;
+                self.table.filled += 1;
                 return;
             }
-            Some(&e) => e,
-        };
-        let mut cols = if existing & SHARED != 0 {
-            std::mem::take(&mut self.shared[(existing & !SHARED) as usize])
-        } else {
-            vec![existing]
-        };
-        let name = self.name(col).to_vec();
-        if let Some(pos) = cols.iter().position(|&c| self.name(c) == name.as_slice()) {
-            self.shadowed.push(cols[pos]);
-            cols[pos] = col;
-        } else {
-            cols.push(col);
+            if self.table.tag_matches(slot, high) {
+                let old = slot & self.table.cols;
+                if self.name(old) == self.name(col) {
+                    self.shadowed.push(old);
+                    self.table.slots[i] = (high & !self.table.cols) | col;
+                    return;
+                }
+            }
+            i += 1;
         }
-        let slot = if existing & SHARED != 0 {
-            (existing & !SHARED) as usize
-        } else {
-            self.shared.push(Vec::new());
-            self.shared.len() - 1
-        };
-        if cols.len() == 1 {
-            self.table.insert(hash, cols[0]);
-        } else {
-            self.table.insert(hash, SHARED | slot as u32);
+    }
+
+    /// Makes a table with room for twice as many columns (only when more names come than the
+    /// capacity given) and enters every column of the old one again.
+    #[cold]
+    fn grow(&mut self) {
+        let room = self.ends.len().max(self.table.slots.len());
+        let old = std::mem::replace(&mut self.table, Table::with_room(room));
+        for slot in old.slots {
+            if slot != EMPTY {
+                let col = slot & old.cols;
+                let (high, i) = Table::start(crate::hashing::hash_bytes(self.name(col)).0);
+                self.table.put(high, i, col);
+            }
         }
-        self.shared[slot] = cols;
     }
 
     /// The stored name of column `col` as bytes.
@@ -310,14 +416,21 @@ impl FeatureIndex {
     /// Column of a feature name given by its pieces.
     #[inline]
     pub fn find(&self, name: &Name<'_>) -> Option<u32> {
-        let e = *self.table.get(&name.hash())?;
-        if e & SHARED == 0 {
-            return name.matches(self.name(e)).then_some(e);
+        let (high, mut i) = Table::start(name.hash());
+        loop {
+            i &= self.table.mask;
+            let slot = *self.table.slots.get(i)?;
+            if slot == EMPTY {
+                return None;
+            }
+            if self.table.tag_matches(slot, high) {
+                let col = slot & self.table.cols;
+                if name.matches(self.name(col)) {
+                    return Some(col);
+                }
+            }
+            i += 1;
         }
-        self.shared[(e & !SHARED) as usize]
-            .iter()
-            .copied()
-            .find(|&c| name.matches(self.name(c)))
     }
 
     /// Number of columns.
@@ -1409,5 +1522,99 @@ mod tests {
         look.clear();
         token_features(&t, 2, &lex, &ctx, &mut look);
         assert!(look.found.iter().any(|x| x.0 == 0 && x.1 == Some(0)));
+    }
+
+    /// Thue–Morse words over `a`/`b` of length 2^11 and their complement: different names with
+    /// the same polynomial hash for any odd base (mod 2^64), so the same table tag and slot.
+    fn colliding_names() -> (String, String) {
+        let tm = |flip: bool| -> String {
+            (0..2048u32)
+                .map(|i| {
+                    if (i.count_ones() % 2 == 1) != flip {
+                        'b'
+                    } else {
+                        'a'
+                    }
+                })
+                .collect()
+        };
+        (tm(false), tm(true))
+    }
+
+    /// What [`FeatureIndex::find`] must be: a map from name to its last column.
+    fn reference_lookups(names: &[String]) -> std::collections::HashMap<&str, u32> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(c, n)| (n.as_str(), c as u32))
+            .collect()
+    }
+
+    fn check_index(index: &FeatureIndex, names: &[String]) {
+        let want = reference_lookups(names);
+        for (name, &col) in &want {
+            assert_eq!(index.get(name), Some(col), "{name:?}");
+        }
+        let kept: Vec<&str> = (0..names.len() as u32)
+            .filter(|&c| want[names[c as usize].as_str()] == c)
+            .map(|c| names[c as usize].as_str())
+            .collect();
+        assert_eq!(index.names(), kept);
+        assert_eq!(index.len(), kept.len());
+        for miss in ["", "w:", "zz", "w:x ", "ab", "a\u{301}", "c:not there"] {
+            assert_eq!(index.get(miss), want.get(miss).copied(), "{miss:?}");
+        }
+    }
+
+    /// The open-addressing table finds exactly what a map finds: duplicate names (the last
+    /// column wins), names sharing one hash, non-ASCII names, an index built without capacity
+    /// (the table grows) and with it, through `from_names`, serde and the decoder's builder.
+    #[test]
+    fn index_lookups_are_map_lookups() {
+        let (x, y) = colliding_names();
+        assert_eq!(
+            crate::hashing::hash_bytes(x.as_bytes()).0,
+            crate::hashing::hash_bytes(y.as_bytes()).0
+        );
+        let mut names: Vec<String> = (0..3000).map(|i| format!("w:{i}")).collect();
+        names.extend(
+            [
+                "ünï",
+                "c:é\u{301}",
+                "w:0",
+                "",
+                x.as_str(),
+                "w:7",
+                y.as_str(),
+                "w:7",
+                x.as_str(),
+            ]
+            .map(String::from),
+        );
+        names.extend((0..300).map(|i| format!("b:{i} {}", i * 7)));
+        for n in [0, 1, 2, 5, 17, 3005, names.len()] {
+            let part = &names[..n];
+            let a = FeatureIndex::from_names(part.to_vec());
+            check_index(&a, part);
+            // serde_json gives no length: the table grows from nothing.
+            let b: FeatureIndex =
+                serde_json::from_str(&serde_json::to_string(part).unwrap()).unwrap();
+            check_index(&b, part);
+            let mut c = FeatureIndex::with_capacity(n / 3, 0);
+            for name in part {
+                assert!(c.push_bytes(name.as_bytes()));
+            }
+            let c = c.finish();
+            check_index(&c, part);
+            assert_eq!(a, b);
+            assert_eq!(a, c);
+            assert_eq!(Vec::<String>::from(a.clone()), a.names());
+        }
+        let mut d = FeatureIndex::with_capacity(2, 4);
+        assert!(!d.push_bytes(b"w:\xff"));
+        assert!(!d.push_bytes(b"\xc3"));
+        assert!(d.push_bytes("w:ü".as_bytes()));
+        assert_eq!(d.finish().names(), ["w:ü"]);
+        assert_eq!(FeatureIndex::default().get("w:a"), None);
     }
 }

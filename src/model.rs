@@ -418,6 +418,168 @@ pub struct Model {
     pub document: DocumentHead,
 }
 
+/// Reads the postcard encoding of a [`Model`] in order: the fast decoder of model files.
+///
+/// `postcard::from_bytes::<Model>` goes through serde for every feature name and every weight.
+/// This reads the same bytes by the same rules, field by field in declaration order, and takes
+/// the two large parts in bulk: feature names straight into a [`FeatureIndex`] (the UTF-8 check
+/// and the hash in one pass over each name) and weight vectors as runs of 4-byte little-endian
+/// floats. The small parts (card, lexicon, calibrations, decoding parameters, class names) go
+/// through serde (`postcard::take_from_bytes`). The outcome is `postcard::from_bytes`'s, the
+/// same model or the same error, for any input; the `model_file` tests compare the two on the
+/// default model, on every input of the fuzz corpus and on damaged payloads. A field added to a
+/// model struct must be added here too: the struct literals below name every field.
+pub(crate) fn decode(payload: &[u8]) -> postcard::Result<Model> {
+    let mut w = Wire { rest: payload };
+    let card: ModelCard = w.take()?;
+    let lexicon: Lexicon = w.take()?;
+    let index = w.index()?;
+    let idf = w.floats()?;
+    let head = w.linear_head()?;
+    let calibration: Platt = w.take()?;
+    let sentence = SentenceHead {
+        vectorizer: Vectorizer { index, idf },
+        head,
+        calibration,
+    };
+    let index = w.index()?;
+    let head = w.linear_head()?;
+    let decode: DecodeParams = w.take()?;
+    let span = SpanHead {
+        index,
+        head,
+        decode,
+    };
+    let index = w.index()?;
+    let classes: Vec<String> = w.take()?;
+    let weights = w.floats()?;
+    let bias = w.floats()?;
+    let technique = TechniqueHead {
+        index,
+        head: MultiHead {
+            classes,
+            weights,
+            bias,
+        },
+    };
+    let document: DocumentHead = w.take()?;
+    Ok(Model {
+        card,
+        lexicon,
+        sentence,
+        span,
+        technique,
+        document,
+    })
+}
+
+/// The rest of a postcard payload, read front to back.
+struct Wire<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Wire<'a> {
+    /// Any value, through serde.
+    fn take<T: Deserialize<'a>>(&mut self) -> postcard::Result<T> {
+        let (value, rest) = postcard::take_from_bytes(self.rest)?;
+        self.rest = rest;
+        Ok(value)
+    }
+
+    /// The next `n` bytes.
+    #[inline]
+    fn bytes(&mut self, n: usize) -> postcard::Result<&'a [u8]> {
+        if n > self.rest.len() {
+            return Err(postcard::Error::DeserializeUnexpectedEnd);
+        }
+        let (head, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Ok(head)
+    }
+
+    /// A length: postcard's varint of a `usize`, with its checks (at most as many 7-bit groups as
+    /// a `usize` needs, and no bits beyond it in the last one).
+    #[inline(always)]
+    fn len(&mut self) -> postcard::Result<usize> {
+        // Nearly every length is below 128: one byte.
+        if let Some((&b, rest)) = self.rest.split_first() {
+            if b < 0x80 {
+                self.rest = rest;
+                return Ok(usize::from(b));
+            }
+        }
+        self.long_len()
+    }
+
+    /// [`Wire::len`] of a varint of more than one byte (or at the end of the input).
+    fn long_len(&mut self) -> postcard::Result<usize> {
+        const MAX: usize = (usize::BITS as usize).div_ceil(7);
+        const LAST: u8 = (1 << (usize::BITS % 7)) - 1;
+        let mut out = 0usize;
+        for i in 0..MAX {
+            let (&b, rest) = self
+                .rest
+                .split_first()
+                .ok_or(postcard::Error::DeserializeUnexpectedEnd)?;
+            self.rest = rest;
+            out |= usize::from(b & 0x7F) << (7 * i);
+            if b & 0x80 == 0 {
+                if i == MAX - 1 && b > LAST {
+                    return Err(postcard::Error::DeserializeBadVarint);
+                }
+                return Ok(out);
+            }
+        }
+        Err(postcard::Error::DeserializeBadVarint)
+    }
+
+    /// A `Vec<f32>`: its length, then 4 little-endian bytes per float.
+    fn floats(&mut self) -> postcard::Result<Vec<f32>> {
+        let n = self.len()?;
+        let bytes = self.bytes(
+            n.checked_mul(4)
+                .ok_or(postcard::Error::DeserializeUnexpectedEnd)?,
+        )?;
+        let (floats, _) = bytes.as_chunks::<4>();
+        Ok(floats.iter().map(|&b| f32::from_le_bytes(b)).collect())
+    }
+
+    /// A [`LinearHead`].
+    fn linear_head(&mut self) -> postcard::Result<LinearHead> {
+        let weights = self.floats()?;
+        let bias: f32 = self.take()?;
+        Ok(LinearHead { weights, bias })
+    }
+
+    /// A [`FeatureIndex`], serialised as its list of names: the count, then each name's length
+    /// and bytes. Each name is checked and hashed as it is read, in order, so the first error is
+    /// the one serde would meet.
+    fn index(&mut self) -> postcard::Result<FeatureIndex> {
+        let n = self.len()?;
+        // Room for exactly the names that follow (a look-ahead that stops at the first
+        // malformed or missing name, whose error the reading below then meets).
+        let mut ahead = Wire { rest: self.rest };
+        let (mut names, mut total) = (0usize, 0usize);
+        while names < n {
+            let Ok(len) = ahead.len() else { break };
+            if ahead.bytes(len).is_err() {
+                break;
+            }
+            names += 1;
+            total += len;
+        }
+        let mut index = FeatureIndex::with_capacity(names, total);
+        for _ in 0..n {
+            let len = self.len()?;
+            let name = self.bytes(len)?;
+            if !index.push_bytes(name) {
+                return Err(postcard::Error::DeserializeBadUtf8);
+            }
+        }
+        Ok(index.finish())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
