@@ -150,7 +150,6 @@ pub(crate) struct Scratch {
     cols: Vec<u32>,
     counts: Vec<(u32, f32)>,
     ctx: SentenceContext,
-    terms: Vec<f32>,
     /// Span-head probability of each token of the current sentence.
     pub probs: Vec<f32>,
     /// Per token: the summed weight of its own-word features (what [`evidence`] computes).
@@ -180,10 +179,40 @@ pub(crate) fn sentence_head_fast(
             _ => s.counts.push((c, 1.0)),
         }
     }
-    let row = model.sentence.vectorizer.weight(&s.counts);
+    let raw = tfidf_logit(
+        &model.sentence.vectorizer,
+        &model.sentence.head,
+        &mut s.counts,
+    );
     let c = model.sentence.calibration;
-    let logit = c.a * model.sentence.head.logit(&row) + c.b;
+    let logit = c.a * raw + c.b;
     Ok((logit, sigmoid(logit)))
+}
+
+/// `head.logit(&vectorizer.weight(counts))` without building the row: the counts are
+/// replaced by their weights in place, with the same operations in the same order (each
+/// `Iterator::sum` of `f32` is a fold from `-0.0`, written out as such), so the same float bit
+/// for bit.
+fn tfidf_logit(
+    vectorizer: &crate::features::Vectorizer,
+    head: &crate::model::LinearHead,
+    counts: &mut [(u32, f32)],
+) -> f32 {
+    let mut sq = -0.0f32;
+    for x in counts.iter_mut() {
+        let idf = vectorizer.idf.get(x.0 as usize).copied().unwrap_or(1.0);
+        x.1 = (1.0 + x.1.max(1.0).ln()) * idf;
+        sq += x.1 * x.1;
+    }
+    let norm = sq.sqrt();
+    let mut dot = -0.0f32;
+    for x in counts.iter_mut() {
+        if norm > 0.0 {
+            x.1 /= norm;
+        }
+        dot += head.weights.get(x.0 as usize).copied().unwrap_or(0.0) * x.1;
+    }
+    head.bias + dot
 }
 
 /// Tokenizes the sentence `range` of `text` into `scratch`, with each token's word info.
@@ -217,17 +246,18 @@ pub(crate) fn span_head_fast(
     s.own.clear();
     let head = &model.span.head;
     for i in 0..s.tokens.len() {
-        s.terms.clear();
         let mut own = 0.0f32;
-        let terms = &mut s.terms;
+        // `Iterator::sum` of `f32` folds from `-0.0` (adding `-0.0` to any float leaves it
+        // unchanged, and an empty sum is `-0.0`): the same sum as over the collected weights.
+        let mut sum = -0.0f32;
         heads.span_features(model, &s.tokens, &s.infos, i, &s.ctx, |c, anchor| {
             let w = head.weight(c) * 1.0;
-            terms.push(w);
+            sum += w;
             if anchor == Some(0) {
                 own += w;
             }
         });
-        let z = head.bias + s.terms.iter().sum::<f32>();
+        let z = head.bias + sum;
         s.probs.push(sigmoid(z));
         s.own.push(own);
     }
@@ -289,6 +319,67 @@ pub(crate) fn best_of(model: &Model, probs: &[f32]) -> (String, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Iterator::sum` of `f32` starts from `-0.0` on this toolchain (what `span_head_fast` and
+    /// `tfidf_logit` write out by hand).
+    #[test]
+    fn float_sum_folds_from_negative_zero() {
+        let empty: [f32; 0] = [];
+        assert_eq!(
+            std::hint::black_box(&empty).iter().sum::<f32>().to_bits(),
+            (-0.0f32).to_bits()
+        );
+        let zeros = [0.0f32, -0.0];
+        assert_eq!(
+            zeros.iter().sum::<f32>().to_bits(),
+            (-0.0f32 + 0.0 + -0.0).to_bits()
+        );
+    }
+
+    /// `tfidf_logit` equals `LinearHead::logit` over `Vectorizer::weight`, bit for bit.
+    #[test]
+    fn tfidf_logit_equals_weight_then_logit() {
+        let model = Model::embedded().unwrap();
+        let v = &model.sentence.vectorizer;
+        let head = &model.sentence.head;
+        let n = v.idf.len() as u32;
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |m: u32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as u32
+        };
+        for len in 0..200usize {
+            let mut counts: Vec<(u32, f32)> = (0..len)
+                .map(|_| (next(n + 3), 1.0 + next(4) as f32))
+                .collect();
+            counts.sort_unstable_by_key(|x| x.0);
+            counts.dedup_by_key(|x| x.0);
+            let want = head.logit(&v.weight(&counts));
+            let got = tfidf_logit(v, head, &mut counts);
+            assert_eq!(got.to_bits(), want.to_bits(), "{len}");
+        }
+        // A head and idf of zeros and negative zeros (norm 0, empty rows, signed zeros).
+        let zv = crate::features::Vectorizer {
+            index: Default::default(),
+            idf: vec![0.0, -0.0],
+        };
+        let zh = crate::model::LinearHead {
+            weights: vec![-0.0, 0.0],
+            bias: -0.0,
+        };
+        for counts in [
+            vec![],
+            vec![(0, 1.0)],
+            vec![(1, 2.0)],
+            vec![(0, 1.0), (1, 1.0)],
+        ] {
+            let want = zh.logit(&zv.weight(&counts));
+            let mut c = counts.clone();
+            assert_eq!(tfidf_logit(&zv, &zh, &mut c).to_bits(), want.to_bits());
+        }
+    }
 
     /// The fast technique head gives every class probability of the generic one, bit for bit.
     #[test]
