@@ -372,13 +372,21 @@ impl CompiledHeads {
             }
         };
         let index = &model.span.index;
-        let (i0, im1, ip1) = (info(0), info(-1), info(1));
+        // The window i-2..=i+2, read as one slice when it lies inside the sentence.
+        let [im2, im1, i0, ip1, ip2] = match i
+            .checked_sub(2)
+            .and_then(|a| infos.get(a..i + 3))
+            .and_then(|w| <&[WordInfo; 5]>::try_from(w).ok())
+        {
+            Some([a, b, c, d, e]) if i + 2 < n => [a, b, c, d, e],
+            _ => [info(-2), info(-1), info(0), info(1), info(2)],
+        };
         emit(self.bias, None);
         emit(i0.span[0], Some(0));
         emit(im1.span[1], Some(-1));
         emit(ip1.span[2], Some(1));
-        emit(info(-2).span[3], Some(-2));
-        emit(info(2).span[4], Some(2));
+        emit(im2.span[3], Some(-2));
+        emit(ip2.span[4], Some(2));
         if im1.bigram & BM1_FIRST != 0 && i0.bigram & BM1_SECOND != 0 {
             if let Some(&c) = self.bm1.get(&pair(im1.id, i0.id)) {
                 emit(c, Some(0));
@@ -397,17 +405,18 @@ impl CompiledHeads {
         }
         emit(self.shape[shape_index(t.shape)], Some(0));
         let names = model.lexicon.names().len();
-        for k in -2isize..=2 {
-            let j = i as isize + k;
-            if j < 0 || j as usize >= n {
-                continue;
-            }
-            let mut bits = ctx.lex.get(j as usize).copied().unwrap_or(0);
+        // Offsets k = -2..=2 in order, those inside the sentence (`lx[k + 2]` is `lx{k}:`).
+        let lo = i.saturating_sub(2);
+        for j in lo..(i + 3).min(n) {
+            let k = j + 2 - i;
+            let mut bits = ctx.lex.get(j).copied().unwrap_or(0);
             while bits != 0 {
                 let b = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 if b < names {
-                    emit(self.lx[(k + 2) as usize][b], Some(k as i8));
+                    if let Some(&c) = self.lx.get(k).and_then(|l| l.get(b)) {
+                        emit(c, Some(k as i8 - 2));
+                    }
                 }
             }
         }
@@ -1058,6 +1067,48 @@ mod tests {
         let mut window = [0u8; 8];
         window[..gram.len()].copy_from_slice(gram);
         gram_key(u64::from_le_bytes(window), gram.len())
+    }
+
+    /// `span_features` yields `token_features`' sequence at every position of sentences of 1 to
+    /// 7 tokens (the ±2 window cut by either end, or inside), with lexicon words at the ends.
+    #[test]
+    fn span_features_equal_the_generic_ones_at_the_sentence_ends() {
+        use crate::features::{token_features, SentenceContext};
+        let model = Model::embedded().unwrap();
+        let heads = CompiledHeads::new(&model);
+        let words = [
+            "Shocking",
+            "absolutely",
+            "\"",
+            "the",
+            "corrupt",
+            "regime",
+            "\"",
+            "said",
+            "!",
+        ];
+        let mut infos = Vec::new();
+        for len in 1..=7 {
+            for start in 0..=words.len() - len {
+                let text = words[start..start + len].join(" ");
+                let tokens = crate::tokens::tokenize(&text, 0..text.len()).unwrap();
+                heads.infos(&tokens, &mut infos);
+                for prob in [0.0, 0.55, 1.0] {
+                    let ctx = SentenceContext::new(&tokens, &model.lexicon, prob);
+                    let mut look = Lookup::new(&model.span.index);
+                    for i in 0..tokens.len() {
+                        look.clear();
+                        token_features(&tokens, i, &model.lexicon, &ctx, &mut look);
+                        let want: Vec<_> = look.found.iter().map(|x| (x.0, x.1)).collect();
+                        let mut got = Vec::new();
+                        heads.span_features(&model, &tokens, &infos, i, &ctx, |c, a| {
+                            got.push((c, a))
+                        });
+                        assert_eq!(got, want, "token {i} of {text:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
