@@ -491,6 +491,8 @@ impl DocWords {
         doc.ids_seq.reserve(tokens);
         doc.shapes.reserve(tokens);
         doc.forms.reserve(words);
+        // Words outside the word table are about one in ten.
+        doc.ids.reserve(words / 8);
         doc
     }
 
