@@ -85,7 +85,7 @@ impl<'m> Analyzer<'m> {
     /// per token.
     pub fn analyze(&self, text: &str) -> Result<Report> {
         let model = self.model;
-        let offsets = CharOffsets::bytes_to_chars_only(text);
+        let mut chars = ForwardChars::new(text);
         let mut scratch = Scratch::default();
         let mut doc = DocWords::for_text(text);
         let mut logits = Vec::new();
@@ -97,14 +97,22 @@ impl<'m> Analyzer<'m> {
             let (logit, prob) =
                 sentence_head_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
             logits.push(logit);
-            sentences.push(sentence_report(&offsets, text, &r, prob));
+            let (start, end) = (chars.at(r.start), chars.at(r.end));
+            sentences.push(SentenceReport {
+                start,
+                end,
+                byte_start: r.start,
+                byte_end: r.end,
+                score: prob,
+            });
             let first = doc.len();
             doc.extend(&self.heads, &scratch.tokens, &scratch.infos);
             if self.gated(prob) {
                 continue;
             }
             span_head_fast(model, &self.heads, prob, &mut scratch);
-            self.sentence_spans(text, &offsets, &scratch, prob, |span, sr| {
+            let cp = |b: usize| chars.from(r.start, start, b);
+            self.sentence_spans(text, cp, &scratch, prob, |span, sr| {
                 spans.push(span);
                 pending.push(first + sr.start..first + sr.end);
             });
@@ -240,7 +248,8 @@ impl<'m> Analyzer<'m> {
             }
             prepare_fast(&self.heads, text, r.clone(), &mut scratch)?;
             span_head_fast(model, &self.heads, prob, &mut scratch);
-            self.sentence_spans(text, &offsets, &scratch, prob, |mut span, sr| {
+            let cp = |b: usize| offsets.char_of_byte(text, b);
+            self.sentence_spans(text, cp, &scratch, prob, |mut span, sr| {
                 if failed.is_some() {
                     return;
                 }
@@ -287,19 +296,18 @@ impl<'m> Analyzer<'m> {
     fn sentence_spans(
         &self,
         text: &str,
-        offsets: &CharOffsets,
+        cp: impl Fn(usize) -> usize,
         scratch: &Scratch,
         prob: f32,
         mut f: impl FnMut(SpanReport, Range<usize>),
     ) {
-        let cp = |b: usize| offsets.char_of_byte(text, b);
         let tokens = &scratch.tokens;
         for sr in decode(tokens, &scratch.probs, prob, &self.decode) {
             let (bs, be) = (tokens[sr.start].start, tokens[sr.end - 1].end);
             let ev = top_evidence(
                 text,
                 tokens,
-                cp,
+                &cp,
                 sr.clone()
                     .map(|j| (j, scratch.own[j]))
                     .filter(|&(j, _)| !tokens[j].is_punct() && !is_function_word(&tokens[j].norm)),
@@ -441,6 +449,71 @@ fn sentence_report(
     }
 }
 
+/// Code-point offsets of byte offsets, counted on bytes as [`CharOffsets::char_of_byte`] counts
+/// them (the code points that start before the offset, the offset clamped to the text), without
+/// its table: `analyze` asks for sentence bounds in increasing order, each counted from the one
+/// before, and for offsets inside a sentence, counted from the sentence start.
+struct ForwardChars<'t> {
+    text: &'t str,
+    ascii: bool,
+    /// The last offset asked for through [`ForwardChars::at`] and its code-point offset.
+    pos: usize,
+    chars: usize,
+}
+
+impl<'t> ForwardChars<'t> {
+    fn new(text: &'t str) -> Self {
+        ForwardChars {
+            text,
+            ascii: text.is_ascii(),
+            pos: 0,
+            chars: 0,
+        }
+    }
+
+    /// Code-point offset of byte offset `b` (counted from the last offset asked, when `b` is
+    /// not before it).
+    fn at(&mut self, b: usize) -> usize {
+        let b = b.min(self.text.len());
+        if self.ascii {
+            return b;
+        }
+        if b < self.pos {
+            (self.pos, self.chars) = (0, 0);
+        }
+        self.chars += char_starts(self.text, self.pos..b);
+        self.pos = b;
+        self.chars
+    }
+
+    /// Code-point offset of byte offset `b`, given that byte offset `base` is at code point
+    /// `base_chars` (counted from `base` when `b` is not before it).
+    fn from(&self, base: usize, base_chars: usize, b: usize) -> usize {
+        let b = b.min(self.text.len());
+        if self.ascii {
+            return b;
+        }
+        if base <= b {
+            base_chars + char_starts(self.text, base..b)
+        } else {
+            char_starts(self.text, 0..b)
+        }
+    }
+}
+
+/// Bytes of `text[r]` (`r` within the text) that start a character: its characters when `r`
+/// falls on character boundaries (`chars().count()`, which counts many bytes at a time), else
+/// every byte but continuation bytes.
+fn char_starts(text: &str, r: Range<usize>) -> usize {
+    match text.get(r.clone()) {
+        Some(part) => part.chars().count(),
+        None => text.as_bytes()[r]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count(),
+    }
+}
+
 /// Index of a `Token::shape` value in [`SHAPES`] (the six values differ in first byte or length).
 #[inline]
 fn shape_code(shape: &str) -> u8 {
@@ -465,7 +538,7 @@ const PUNCT: u8 = 0;
 struct DocWords {
     /// Id in the word table of `CompiledHeads` → id here, for the words in that table (no
     /// string to hash or compare: the table already told equal words apart).
-    known: FxHashMap<u32, u32>,
+    known: KnownIds,
     /// For the other words: hash of a normalised form → its id (confirmed against `forms`;
     /// forms sharing a hash fall back to `spill`).
     ids: std::collections::HashMap<u64, u32, crate::hashing::PassThroughBuild>,
@@ -483,11 +556,16 @@ impl DocWords {
     fn for_text(text: &str) -> Self {
         let tokens = (text.len() / 5).min(1 << 20);
         let words = (text.len() / 20).min(1 << 16);
-        let mut doc = DocWords::default();
+        // Distinct words of the word table run at about one per ten bytes in news text.
+        let mut doc = DocWords {
+            known: KnownIds::with_capacity((text.len() / 10).min(1 << 16)),
+            ..DocWords::default()
+        };
         doc.ids_seq.reserve(tokens);
         doc.shapes.reserve(tokens);
-        doc.known.reserve(words);
         doc.forms.reserve(words);
+        // Words outside the word table are about one in ten.
+        doc.ids.reserve(words / 8);
         doc
     }
 
@@ -503,43 +581,35 @@ impl DocWords {
         tokens: &[Token],
         infos: &[crate::compiled::WordInfo],
     ) {
-        for (i, t) in tokens.iter().enumerate() {
+        // Both sequences grow by `tokens.len()`: `extend` over slice iterators reserves once
+        // and writes without a capacity check per token.
+        self.shapes
+            .extend(tokens.iter().map(|t| shape_code(t.shape)));
+        let DocWords {
+            known,
+            ids,
+            spill,
+            forms,
+            ids_seq,
+            ..
+        } = self;
+        ids_seq.extend(tokens.iter().enumerate().map(|(i, t)| {
             let table_id = match infos.get(i) {
                 Some(info) => info.table_id(),
                 None => heads.info(t.piece()).table_id(),
             };
-            if let Some(k) = table_id {
-                let next = self.forms.len() as u32;
-                let id = *self.known.entry(k).or_insert(next);
-                if id == next {
-                    self.forms.push(t.clone());
-                }
-                self.ids_seq.push(id);
-                self.shapes.push(shape_code(t.shape));
-                continue;
-            }
-            let id = match self.ids.get(&t.key.0) {
-                Some(&id) if self.forms[id as usize].norm == t.norm => id,
-                Some(_) => match self.spill.get(t.norm.as_str()) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.forms.len() as u32;
-                        self.spill.insert(t.norm.clone(), id);
-                        self.forms.push(t.clone());
-                        id
+            match table_id {
+                Some(k) => {
+                    let next = forms.len() as u32;
+                    let id = known.get_or_insert(k, next);
+                    if id == next {
+                        forms.push(t.clone());
                     }
-                },
-                None => {
-                    let id = self.forms.len() as u32;
-                    self.ids.insert(t.key.0, id);
-                    self.forms.push(t.clone());
                     id
                 }
-            };
-            let shape = shape_code(t.shape);
-            self.ids_seq.push(id);
-            self.shapes.push(shape);
-        }
+                None => other_id(ids, spill, forms, t),
+            }
+        }));
     }
 
     /// Tokens `r` rebuilt (normalised form and shape; offsets 0), into `out`.
@@ -564,6 +634,106 @@ impl DocWords {
         let pairs = self.ids_seq.iter().zip(&self.shapes);
         let seq = pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0).collect();
         RepeatCounter::from_ids(seq, self.forms.len())
+    }
+}
+
+/// Id of a word that is not in the word table: found by the hash of its normalised form
+/// (confirmed against `forms`), or numbered next.
+fn other_id(
+    ids: &mut std::collections::HashMap<u64, u32, crate::hashing::PassThroughBuild>,
+    spill: &mut FxHashMap<CompactString, u32>,
+    forms: &mut Vec<Token>,
+    t: &Token,
+) -> u32 {
+    match ids.get(&t.key.0) {
+        Some(&id) if forms[id as usize].norm == t.norm => id,
+        Some(_) => match spill.get(t.norm.as_str()) {
+            Some(&id) => id,
+            None => {
+                let id = forms.len() as u32;
+                spill.insert(t.norm.clone(), id);
+                forms.push(t.clone());
+                id
+            }
+        },
+        None => {
+            let id = forms.len() as u32;
+            ids.insert(t.key.0, id);
+            forms.push(t.clone());
+            id
+        }
+    }
+}
+
+/// Word-table id → document id: open addressing with linear probing, a slot holding key (high
+/// half) and value (low half) of a `u64`. A free slot is `u64::MAX`, which no entry equals: a
+/// document id is below the number of distinct words, never `u32::MAX`.
+#[derive(Debug, Default)]
+struct KnownIds {
+    slots: Vec<u64>,
+    /// `64 - log2(slots.len())`: the hash keeps the top bits of a Fibonacci product.
+    shift: u32,
+    len: usize,
+}
+
+impl KnownIds {
+    const FREE: u64 = u64::MAX;
+
+    /// Room for `n` entries at load one half.
+    fn with_capacity(n: usize) -> Self {
+        let slots = (2 * n).next_power_of_two().max(16);
+        KnownIds {
+            slots: vec![Self::FREE; slots],
+            shift: 64 - slots.trailing_zeros(),
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn slot(&self, k: u32) -> usize {
+        ((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The value of `k`, or `next` once inserted as its value.
+    #[inline]
+    fn get_or_insert(&mut self, k: u32, next: u32) -> u32 {
+        if self.slots.is_empty() {
+            *self = KnownIds::with_capacity(8);
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(k);
+        loop {
+            let s = self.slots[i];
+            if s == Self::FREE {
+                self.slots[i] = (u64::from(k) << 32) | u64::from(next);
+                self.len += 1;
+                if 2 * self.len > self.slots.len() {
+                    self.grow();
+                }
+                return next;
+            }
+            if (s >> 32) as u32 == k {
+                return s as u32;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Doubles the table.
+    #[cold]
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        let mut new = KnownIds::with_capacity(old.len());
+        let mask = new.slots.len() - 1;
+        for s in old.into_iter().filter(|&s| s != Self::FREE) {
+            let mut i = new.slot((s >> 32) as u32);
+            while new.slots[i] != Self::FREE {
+                i = (i + 1) & mask;
+            }
+            new.slots[i] = s;
+        }
+        new.len = self.len;
+        *self = new;
     }
 }
 
@@ -659,6 +829,62 @@ where
 mod tests {
     use super::*;
 
+    /// Forward code-point counting gives `CharOffsets::char_of_byte` for every offset, asked in
+    /// any order, inside characters and past the end included.
+    #[test]
+    fn forward_chars_match_char_offsets() {
+        for text in [
+            "",
+            "plain ascii",
+            "é“x”🙂 Ñandú\u{301}",
+            &"ab🙂é ".repeat(40),
+        ] {
+            let offsets = CharOffsets::bytes_to_chars_only(text);
+            let want = |b: usize| offsets.char_of_byte(text, b);
+            let n = text.len();
+            let mut fwd = ForwardChars::new(text);
+            let order: Vec<usize> = (0..=n + 2)
+                .chain((0..=n).rev())
+                .chain([3, 1, n, 0])
+                .collect();
+            for &b in &order {
+                assert_eq!(fwd.at(b), want(b), "{text:?} at {b}");
+            }
+            for base in 0..=n {
+                for b in 0..=n + 1 {
+                    assert_eq!(
+                        fwd.from(base, want(base), b),
+                        want(b),
+                        "{text:?} {base} {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The word-table id map keeps the first value of every key through its growth.
+    #[test]
+    fn known_ids_keep_first_values_through_growth() {
+        for start in [0, 1, 16, 1000] {
+            let mut m = KnownIds::with_capacity(start);
+            let keys: Vec<u32> = (0..5000u32)
+                .map(|i| i.wrapping_mul(2_654_435_761) % 7919)
+                .chain([u32::MAX, 0, u32::MAX - 1])
+                .collect();
+            let mut want: std::collections::HashMap<u32, u32> = Default::default();
+            for &k in &keys {
+                let next = want.len() as u32;
+                let expect = *want.entry(k).or_insert(next);
+                assert_eq!(m.get_or_insert(k, next), expect);
+            }
+            assert_eq!(m.len, want.len());
+            assert!(2 * m.len <= m.slots.len());
+        }
+        let mut empty = KnownIds::default();
+        assert_eq!(empty.get_or_insert(7, 0), 0);
+        assert_eq!(empty.get_or_insert(7, 1), 0);
+    }
+
     /// Document word ids number the distinct normalised forms in order of first occurrence,
     /// whether a word is found in the word table or not, and with or without the sentence's
     /// infos at hand.
@@ -691,7 +917,7 @@ mod tests {
             for (t, &id) in all.iter().zip(&doc.ids_seq) {
                 assert_eq!(doc.forms[id as usize].norm, t.norm);
             }
-            assert!(doc.known.len() > 3 && doc.known.len() < first.len());
+            assert!(doc.known.len > 3 && doc.known.len < first.len());
         }
     }
 }

@@ -366,7 +366,7 @@ fn read_line_bounded(input: &mut impl BufRead, max_bytes: usize) -> std::io::Res
         if available.is_empty() {
             break;
         }
-        let (n, done) = match available.iter().position(|&b| b == b'\n') {
+        let (n, done) = match memchr::memchr(b'\n', available) {
             Some(i) => (i + 1, true),
             None => (available.len(), false),
         };

@@ -55,32 +55,22 @@ pub(crate) fn string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Appends a float as `serde_json` writes it (its own formatting; not finite: `null`).
+/// Appends a float as `serde_json` writes it: not finite as `null`, else `zmij`'s shortest
+/// representation, which is what `serde_json` itself calls (the same crate and version: one entry
+/// in Cargo.lock).
+#[inline]
 fn float(out: &mut String, v: f32) {
-    let mut buf = [0u8; 48];
-    let mut w = &mut buf[..];
-    let n = match serde_json::to_writer(&mut w, &v) {
-        Ok(()) => 48 - w.len(),
-        Err(_) => 0,
-    };
-    out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+    if v.is_finite() {
+        out.push_str(zmij::Buffer::new().format_finite(v));
+    } else {
+        out.push_str("null");
+    }
 }
 
-/// Appends an unsigned integer in decimal (as `serde_json` writes it).
-fn uint(out: &mut String, mut n: usize) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    for &b in &buf[i..] {
-        out.push(b as char);
-    }
+/// Appends an unsigned integer in decimal (with `itoa`, as `serde_json` writes it).
+#[inline]
+fn uint(out: &mut String, n: usize) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// `"key":` after a `{` or `,` already written.
