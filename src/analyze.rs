@@ -215,41 +215,31 @@ impl<'m> Analyzer<'m> {
         w.write_all(b"],\"spans\":[").map_err(io)?;
         let repeats = doc.repeat_counter();
         let mut buf = TechniqueBuffers::default();
+        let passes = SpanPasses {
+            text,
+            ranges: &ranges,
+            logits: &logits,
+            counts: &counts,
+        };
         if repeats.word_count() > RepeatCounter::ON_DEMAND_WORDS {
             // A long document: register the spans' word sequences first (one more pass over
             // the sentences above the gate), so that repeat counting keeps memory in proportion
             // to the spans rather than to the document.
             let mut queries = Sequences::default();
-            let mut first = 0;
-            for ((r, &logit), &count) in ranges.iter().zip(&logits).zip(&counts) {
-                let prob = crate::model::sigmoid(logit);
-                if self.gated(prob) {
-                    first += count;
-                    continue;
-                }
-                prepare_fast(&self.heads, text, r.clone(), &mut scratch)?;
-                span_head_fast(model, &self.heads, prob, &mut scratch);
+            self.above_gate(&passes, &mut scratch, |first, prob, scratch| {
                 for sr in decode(&scratch.tokens, &scratch.probs, prob, &self.decode) {
                     doc.word_ids(first + sr.start..first + sr.end, &mut buf.words);
                     queries.push(buf.words.iter().copied());
                 }
-                first += scratch.tokens.len();
-            }
+                Ok(())
+            })?;
             repeats.prepare(queries.iter());
         }
-        let mut first = 0;
         let mut n = 0usize;
-        let mut failed = None;
-        for ((r, &logit), &count) in ranges.iter().zip(&logits).zip(&counts) {
-            let prob = crate::model::sigmoid(logit);
-            if self.gated(prob) {
-                first += count;
-                continue;
-            }
-            prepare_fast(&self.heads, text, r.clone(), &mut scratch)?;
-            span_head_fast(model, &self.heads, prob, &mut scratch);
+        self.above_gate(&passes, &mut scratch, |first, prob, scratch| {
+            let mut failed = None;
             let cp = |b: usize| offsets.char_of_byte(text, b);
-            self.sentence_spans(text, cp, &scratch, prob, |mut span, sr| {
+            self.sentence_spans(text, cp, scratch, prob, |mut span, sr| {
                 if failed.is_some() {
                     return;
                 }
@@ -261,17 +251,13 @@ impl<'m> Analyzer<'m> {
                     out.push(',');
                 }
                 crate::json::span(&mut out, &span);
-                let res = w.write_all(out.as_bytes());
-                if let Err(e) = res {
+                if let Err(e) = w.write_all(out.as_bytes()) {
                     failed = Some(e);
                 }
                 n += 1;
             });
-            if let Some(e) = failed.take() {
-                return Err(io(e));
-            }
-            first += scratch.tokens.len();
-        }
+            failed.map_or(Ok(()), |e| Err(io(e)))
+        })?;
         w.write_all(b"],\"model\":").map_err(io)?;
         serde_json::to_writer(&mut *w, &self.model_info()).map_err(json)?;
         w.write_all(b"}").map_err(io)?;
@@ -282,6 +268,28 @@ impl<'m> Analyzer<'m> {
     /// span (see [`decode`]), so its token scores are never needed.
     fn gated(&self, prob: f32) -> bool {
         prob < self.decode.sentence_gate
+    }
+
+    /// One pass of `write_json` over the sentences at or above the decoding gate: each is
+    /// tokenised and scored by the span head again, then `f` gets the index of its first token
+    /// in the document, its probability, and the scratch with its tokens and token scores.
+    fn above_gate(
+        &self,
+        p: &SpanPasses<'_>,
+        scratch: &mut Scratch,
+        mut f: impl FnMut(usize, f32, &Scratch) -> Result<()>,
+    ) -> Result<()> {
+        let mut first = 0;
+        for ((r, &logit), &count) in p.ranges.iter().zip(p.logits).zip(p.counts) {
+            let prob = crate::model::sigmoid(logit);
+            if !self.gated(prob) {
+                prepare_fast(&self.heads, p.text, r.clone(), scratch)?;
+                span_head_fast(self.model, &self.heads, prob, scratch);
+                f(first, prob, scratch)?;
+            }
+            first += count;
+        }
+        Ok(())
     }
 
     fn model_info(&self) -> ModelInfo {
@@ -735,6 +743,15 @@ impl KnownIds {
         new.len = self.len;
         *self = new;
     }
+}
+
+/// What the span passes of `write_json` read from its first pass: the sentences, their
+/// sentence-head logits and token counts.
+struct SpanPasses<'a> {
+    text: &'a str,
+    ranges: &'a [Range<usize>],
+    logits: &'a [f32],
+    counts: &'a [usize],
 }
 
 /// Word-id sequences stored end to end (one allocation for all the spans of a document).

@@ -164,24 +164,12 @@ impl CompiledHeads {
             if let Some(k) = SPAN_ONE.iter().position(|p| name.starts_with(p)) {
                 out.entry(&name[SPAN_ONE[k].len()..]).span[k] = c;
             } else if let Some(rest) = name.strip_prefix("b-1:") {
-                if let Some((a, b)) = rest.split_once(' ') {
-                    let ka = out.entry(a);
-                    ka.bigram |= BM1_FIRST;
-                    let ka = ka.id;
-                    let kb = out.entry(b);
-                    kb.bigram |= BM1_SECOND;
-                    let kb = kb.id;
-                    out.bm1.insert(pair(ka, kb), c);
+                if let Some(key) = out.bigram_key(rest, BM1_FIRST, BM1_SECOND) {
+                    out.bm1.insert(key, c);
                 }
             } else if let Some(rest) = name.strip_prefix("b+1:") {
-                if let Some((a, b)) = rest.split_once(' ') {
-                    let ka = out.entry(a);
-                    ka.bigram |= BP1_FIRST;
-                    let ka = ka.id;
-                    let kb = out.entry(b);
-                    kb.bigram |= BP1_SECOND;
-                    let kb = kb.id;
-                    out.bp1.insert(pair(ka, kb), c);
+                if let Some(key) = out.bigram_key(rest, BP1_FIRST, BP1_SECOND) {
+                    out.bp1.insert(key, c);
                 }
             } else if let Some(rest) = name.strip_prefix("spw:") {
                 if let Some((d, w)) = rest.split_once(' ') {
@@ -229,6 +217,18 @@ impl CompiledHeads {
     }
 
     /// The info of word `w`, added (known, no column yet) when absent.
+    /// The pair key of the bigram `"a b"`, marking `a` and `b` in the word table with the bits
+    /// of their side (`None` when `rest` is not two words).
+    fn bigram_key(&mut self, rest: &str, first: u16, second: u16) -> Option<u64> {
+        let (a, b) = rest.split_once(' ')?;
+        let ka = self.entry(a);
+        ka.bigram |= first;
+        let ka = ka.id;
+        let kb = self.entry(b);
+        kb.bigram |= second;
+        Some(pair(ka, kb.id))
+    }
+
     fn entry(&mut self, w: &str) -> &mut WordInfo {
         let h = w.bytes().fold(0u64, |h, b| {
             h.wrapping_mul(crate::hashing::BASE)

@@ -79,30 +79,28 @@ fn key(out: &mut String, k: &str) {
     out.push_str(k);
 }
 
+/// `{"start":…,"end":…,"byte_start":…,"byte_end":…`, the opening of every located report.
+fn offsets(out: &mut String, [start, end, byte_start, byte_end]: [usize; 4]) {
+    key(out, "{\"start\":");
+    uint(out, start);
+    key(out, ",\"end\":");
+    uint(out, end);
+    key(out, ",\"byte_start\":");
+    uint(out, byte_start);
+    key(out, ",\"byte_end\":");
+    uint(out, byte_end);
+}
+
 /// The JSON of one sentence report.
 pub(crate) fn sentence(out: &mut String, s: &SentenceReport) {
-    key(out, "{\"start\":");
-    uint(out, s.start);
-    key(out, ",\"end\":");
-    uint(out, s.end);
-    key(out, ",\"byte_start\":");
-    uint(out, s.byte_start);
-    key(out, ",\"byte_end\":");
-    uint(out, s.byte_end);
+    offsets(out, [s.start, s.end, s.byte_start, s.byte_end]);
     key(out, ",\"score\":");
     float(out, s.score);
     out.push('}');
 }
 
 fn evidence(out: &mut String, e: &Evidence) {
-    key(out, "{\"start\":");
-    uint(out, e.start);
-    key(out, ",\"end\":");
-    uint(out, e.end);
-    key(out, ",\"byte_start\":");
-    uint(out, e.byte_start);
-    key(out, ",\"byte_end\":");
-    uint(out, e.byte_end);
+    offsets(out, [e.start, e.end, e.byte_start, e.byte_end]);
     key(out, ",\"text\":");
     string(out, &e.text);
     key(out, ",\"weight\":");
@@ -112,14 +110,7 @@ fn evidence(out: &mut String, e: &Evidence) {
 
 /// The JSON of one span report.
 pub(crate) fn span(out: &mut String, s: &SpanReport) {
-    key(out, "{\"start\":");
-    uint(out, s.start);
-    key(out, ",\"end\":");
-    uint(out, s.end);
-    key(out, ",\"byte_start\":");
-    uint(out, s.byte_start);
-    key(out, ",\"byte_end\":");
-    uint(out, s.byte_end);
+    offsets(out, [s.start, s.end, s.byte_start, s.byte_end]);
     key(out, ",\"text\":");
     string(out, &s.text);
     key(out, ",\"score\":");
