@@ -13,7 +13,7 @@ use crate::scores::{
 };
 use crate::sentences;
 use crate::spans::{decode, span_score, DecodeParams};
-use crate::text::CharOffsets;
+use crate::text::{CharOffsets, ForwardChars};
 use crate::tokens::Token;
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
@@ -457,71 +457,6 @@ fn sentence_report(
     }
 }
 
-/// Code-point offsets of byte offsets, counted on bytes as [`CharOffsets::char_of_byte`] counts
-/// them (the code points that start before the offset, the offset clamped to the text), without
-/// its table: `analyze` asks for sentence bounds in increasing order, each counted from the one
-/// before, and for offsets inside a sentence, counted from the sentence start.
-struct ForwardChars<'t> {
-    text: &'t str,
-    ascii: bool,
-    /// The last offset asked for through [`ForwardChars::at`] and its code-point offset.
-    pos: usize,
-    chars: usize,
-}
-
-impl<'t> ForwardChars<'t> {
-    fn new(text: &'t str) -> Self {
-        ForwardChars {
-            text,
-            ascii: text.is_ascii(),
-            pos: 0,
-            chars: 0,
-        }
-    }
-
-    /// Code-point offset of byte offset `b` (counted from the last offset asked, when `b` is
-    /// not before it).
-    fn at(&mut self, b: usize) -> usize {
-        let b = b.min(self.text.len());
-        if self.ascii {
-            return b;
-        }
-        if b < self.pos {
-            (self.pos, self.chars) = (0, 0);
-        }
-        self.chars += char_starts(self.text, self.pos..b);
-        self.pos = b;
-        self.chars
-    }
-
-    /// Code-point offset of byte offset `b`, given that byte offset `base` is at code point
-    /// `base_chars` (counted from `base` when `b` is not before it).
-    fn from(&self, base: usize, base_chars: usize, b: usize) -> usize {
-        let b = b.min(self.text.len());
-        if self.ascii {
-            return b;
-        }
-        if base <= b {
-            base_chars + char_starts(self.text, base..b)
-        } else {
-            char_starts(self.text, 0..b)
-        }
-    }
-}
-
-/// Bytes of `text[r]` (`r` within the text) that start a character: its characters when `r`
-/// falls on character boundaries (`chars().count()`, which counts many bytes at a time), else
-/// every byte but continuation bytes.
-fn char_starts(text: &str, r: Range<usize>) -> usize {
-    match text.get(r.clone()) {
-        Some(part) => part.chars().count(),
-        None => text.as_bytes()[r]
-            .iter()
-            .filter(|&&b| (b & 0xC0) != 0x80)
-            .count(),
-    }
-}
-
 /// Index of a `Token::shape` value in [`SHAPES`] (the six values differ in first byte or length).
 #[inline]
 fn shape_code(shape: &str) -> u8 {
@@ -845,39 +780,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Forward code-point counting gives `CharOffsets::char_of_byte` for every offset, asked in
-    /// any order, inside characters and past the end included.
-    #[test]
-    fn forward_chars_match_char_offsets() {
-        for text in [
-            "",
-            "plain ascii",
-            "é“x”🙂 Ñandú\u{301}",
-            &"ab🙂é ".repeat(40),
-        ] {
-            let offsets = CharOffsets::bytes_to_chars_only(text);
-            let want = |b: usize| offsets.char_of_byte(text, b);
-            let n = text.len();
-            let mut fwd = ForwardChars::new(text);
-            let order: Vec<usize> = (0..=n + 2)
-                .chain((0..=n).rev())
-                .chain([3, 1, n, 0])
-                .collect();
-            for &b in &order {
-                assert_eq!(fwd.at(b), want(b), "{text:?} at {b}");
-            }
-            for base in 0..=n {
-                for b in 0..=n + 1 {
-                    assert_eq!(
-                        fwd.from(base, want(base), b),
-                        want(b),
-                        "{text:?} {base} {b}"
-                    );
-                }
-            }
-        }
-    }
 
     /// The word-table id map keeps the first value of every key through its growth.
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! The whole pipeline works in UTF-8 **byte** offsets into the original text; reports also carry
 //! Unicode **code-point** offsets (the SemEval convention). [`CharOffsets`] converts between the two
-//! in O(1) amortised time without copying the text.
+//! in O(1) amortised time without copying the text; `ForwardChars` (crate-internal) counts them forward, without
+//! a table, for callers that ask in increasing order.
 
 /// Converts byte offsets of one text into code-point offsets and back.
 #[derive(Debug, Clone)]
@@ -111,9 +112,107 @@ fn checkpoints(bytes: &[u8]) -> (Vec<usize>, usize) {
     (checkpoints, count)
 }
 
+/// Code-point offsets of byte offsets, counted on bytes as [`CharOffsets::char_of_byte`] counts
+/// them (the code points that start before the offset, the offset clamped to the text), without
+/// its table. `analyze` asks for sentence bounds in increasing order, each counted from the one
+/// before, and for offsets inside a sentence, counted from the sentence start.
+pub(crate) struct ForwardChars<'t> {
+    text: &'t str,
+    ascii: bool,
+    /// The last offset asked for through [`ForwardChars::at`] and its code-point offset.
+    pos: usize,
+    chars: usize,
+}
+
+impl<'t> ForwardChars<'t> {
+    pub(crate) fn new(text: &'t str) -> Self {
+        ForwardChars {
+            text,
+            ascii: text.is_ascii(),
+            pos: 0,
+            chars: 0,
+        }
+    }
+
+    /// Code-point offset of byte offset `b` (counted from the last offset asked, when `b` is
+    /// not before it).
+    pub(crate) fn at(&mut self, b: usize) -> usize {
+        let b = b.min(self.text.len());
+        if self.ascii {
+            return b;
+        }
+        if b < self.pos {
+            (self.pos, self.chars) = (0, 0);
+        }
+        self.chars += char_starts(self.text, self.pos..b);
+        self.pos = b;
+        self.chars
+    }
+
+    /// Code-point offset of byte offset `b`, given that byte offset `base` is at code point
+    /// `base_chars` (counted from `base` when `b` is not before it).
+    pub(crate) fn from(&self, base: usize, base_chars: usize, b: usize) -> usize {
+        let b = b.min(self.text.len());
+        if self.ascii {
+            return b;
+        }
+        if base <= b {
+            base_chars + char_starts(self.text, base..b)
+        } else {
+            char_starts(self.text, 0..b)
+        }
+    }
+}
+
+/// Bytes of `text[r]` (`r` within the text) that start a character: its characters when `r`
+/// falls on character boundaries (`chars().count()`, which counts many bytes at a time), else
+/// every byte but continuation bytes.
+fn char_starts(text: &str, r: std::ops::Range<usize>) -> usize {
+    match text.get(r.clone()) {
+        Some(part) => part.chars().count(),
+        None => text.as_bytes()[r]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Forward code-point counting gives `CharOffsets::char_of_byte` for every offset, asked in
+    /// any order, inside characters and past the end included.
+    #[test]
+    fn forward_chars_match_char_offsets() {
+        for text in [
+            "",
+            "plain ascii",
+            "é“x”🙂 Ñandú\u{301}",
+            &"ab🙂é ".repeat(40),
+        ] {
+            let offsets = CharOffsets::bytes_to_chars_only(text);
+            let want = |b: usize| offsets.char_of_byte(text, b);
+            let n = text.len();
+            let mut fwd = ForwardChars::new(text);
+            let order: Vec<usize> = (0..=n + 2)
+                .chain((0..=n).rev())
+                .chain([3, 1, n, 0])
+                .collect();
+            for &b in &order {
+                assert_eq!(fwd.at(b), want(b), "{text:?} at {b}");
+            }
+            for base in 0..=n {
+                for b in 0..=n + 1 {
+                    assert_eq!(
+                        fwd.from(base, want(base), b),
+                        want(b),
+                        "{text:?} {base} {b}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn ascii_identity() {
