@@ -173,16 +173,8 @@ fn corpora_give_the_same_reports() {
 /// reference counts unregistered sequences directly: all three must still agree.
 #[test]
 fn long_documents_give_the_same_reports() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut texts = Vec::new();
-    for file in ["documents.jsonl", "pairs.jsonl", "neutral.jsonl"] {
-        let data = std::fs::read_to_string(root.join("datasets").join(file)).unwrap();
-        for line in data.lines().filter(|l| !l.trim().is_empty()) {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            texts.push(v["text"].as_str().unwrap_or_default().to_string());
-        }
-    }
-    let once = texts.join("\n\n");
+    // Our own datasets/*.jsonl only (no shared corpus file asked for).
+    let once = common::corpus_texts(&[]).join("\n\n");
     let long = [once.as_str(); 3].join("\n\n");
     let words = long.split_whitespace().count();
     let limit = slant::features::RepeatCounter::ON_DEMAND_WORDS;
