@@ -201,7 +201,13 @@ fn tfidf_logit(
     let mut sq = -0.0f32;
     for x in counts.iter_mut() {
         let idf = vectorizer.idf.get(x.0 as usize).copied().unwrap_or(1.0);
-        x.1 = (1.0 + x.1.max(1.0).ln()) * idf;
+        // A term seen once (most are) weighs `(1 + ln 1) · idf`, and `ln 1` is exactly 0 (IEEE
+        // 754), so that is `idf` itself without the call to `ln`.
+        x.1 = if x.1 == 1.0 {
+            idf
+        } else {
+            (1.0 + x.1.max(1.0).ln()) * idf
+        };
         sq += x.1 * x.1;
     }
     let norm = sq.sqrt();
@@ -322,6 +328,41 @@ mod tests {
 
     /// `Iterator::sum` of `f32` starts from `-0.0` on this toolchain (what `span_head_fast` and
     /// `tfidf_logit` write out by hand).
+    /// `tfidf_logit` weighs a term seen once as `idf`, skipping `(1 + ln 1) · idf`: the same
+    /// float only because `ln 1` is `+0.0` exactly.
+    #[test]
+    fn a_single_occurrence_weighs_its_idf() {
+        let one = std::hint::black_box(1.0f32);
+        assert_eq!(one.max(1.0).ln().to_bits(), 0.0f32.to_bits());
+        for idf in [0.3f32, 1.0, 2.718_281_7, 7.25, 11.0] {
+            assert_eq!(((1.0 + one.max(1.0).ln()) * idf).to_bits(), idf.to_bits());
+        }
+        let vectorizer = crate::features::Vectorizer {
+            idf: vec![1.5, 2.25, 3.0],
+            ..Default::default()
+        };
+        let head = crate::model::LinearHead {
+            weights: vec![0.5, -1.25, 2.0],
+            bias: 0.125,
+        };
+        // Against the formula written out for counts 1, 2 and 1.
+        let mut counts = vec![(0, 1.0f32), (1, 2.0), (2, 1.0)];
+        let w: Vec<f32> = [(1.5f32, 1.0f32), (2.25, 2.0), (3.0, 1.0)]
+            .iter()
+            .map(|&(idf, n)| (1.0 + n.max(1.0).ln()) * idf)
+            .collect();
+        let norm = w.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let dot: f32 = [0.5f32, -1.25, 2.0]
+            .iter()
+            .zip(&w)
+            .map(|(h, x)| h * (x / norm))
+            .sum();
+        assert_eq!(
+            tfidf_logit(&vectorizer, &head, &mut counts).to_bits(),
+            (0.125 + dot).to_bits()
+        );
+    }
+
     #[test]
     fn float_sum_folds_from_negative_zero() {
         let empty: [f32; 0] = [];
