@@ -3,7 +3,7 @@
 
 use crate::compiled::CompiledHeads;
 use crate::error::Result;
-use crate::features::RepeatCounter;
+use crate::features::{RepeatCounter, StreamedRepeats};
 use crate::lexicon::is_function_word;
 use crate::model::Model;
 use crate::report::{Evidence, Label, ModelInfo, Report, SentenceReport, SpanReport};
@@ -177,10 +177,29 @@ impl<'m> Analyzer<'m> {
     /// computes the sentence scores (the document score comes first in the JSON) and the
     /// document's word ids, a second pass scores tokens and writes each span as it is decoded.
     /// Memory is a few bytes per token and per sentence, whatever the size of the report.
+    ///
+    /// A document longer than [`LEAN_BYTES`] keeps even less: no word id per token either. Its
+    /// sentences are read once more instead (four passes: sentence scores and word numbering;
+    /// the spans' word sequences; one pass that counts their repeats as the words stream by,
+    /// [`StreamedRepeats`]; the spans written), so that memory is the text, a few bytes per
+    /// sentence and per span word, and the document's vocabulary. The output is the same.
     pub fn write_json(&self, text: &str, w: &mut impl std::io::Write) -> Result<()> {
+        self.write_json_with(text, w, LEAN_BYTES)
+    }
+
+    /// [`Analyzer::write_json`], taking the lean path for documents longer than `lean_above`
+    /// bytes (tests take it for every document).
+    pub(crate) fn write_json_with(
+        &self,
+        text: &str,
+        w: &mut impl std::io::Write,
+        lean_above: usize,
+    ) -> Result<()> {
+        if text.len() > lean_above {
+            return self.write_json_lean(text, w);
+        }
         let model = self.model;
         let io = |e: std::io::Error| crate::error::Error::io("<output>", e);
-        let json = |e: serde_json::Error| io(std::io::Error::from(e));
         let offsets = CharOffsets::bytes_to_chars_only(text);
         let mut scratch = Scratch::default();
         let mut doc = DocWords::for_text(text);
@@ -193,26 +212,9 @@ impl<'m> Analyzer<'m> {
             counts.push(scratch.tokens.len());
             doc.extend(&self.heads, &scratch.tokens, &scratch.infos);
         }
-        let score = model.document.probability(&logits);
-        w.write_all(b"{\"score\":").map_err(io)?;
-        serde_json::to_writer(&mut *w, &score).map_err(json)?;
-        w.write_all(b",\"label\":").map_err(io)?;
-        serde_json::to_writer(&mut *w, &Label::of(score)).map_err(json)?;
-        w.write_all(b",\"sentences\":[").map_err(io)?;
         let mut out = String::new();
-        for (k, (r, &logit)) in ranges.iter().zip(&logits).enumerate() {
-            if k > 0 {
-                out.push(',');
-            }
-            let s = sentence_report(&offsets, text, r, crate::model::sigmoid(logit));
-            crate::json::sentence(&mut out, &s);
-            if out.len() >= 1 << 14 {
-                w.write_all(out.as_bytes()).map_err(io)?;
-                out.clear();
-            }
-        }
-        w.write_all(out.as_bytes()).map_err(io)?;
-        w.write_all(b"],\"spans\":[").map_err(io)?;
+        let head_cp = |b: usize| offsets.char_of_byte(text, b);
+        self.write_json_head(head_cp, &ranges, &logits, &mut out, w)?;
         let repeats = doc.repeat_counter();
         let mut buf = TechniqueBuffers::default();
         let passes = SpanPasses {
@@ -258,10 +260,170 @@ impl<'m> Analyzer<'m> {
             });
             failed.map_or(Ok(()), |e| Err(io(e)))
         })?;
+        self.write_json_tail(w)
+    }
+
+    /// The JSON report up to its spans: the document score and label, and the sentences
+    /// (`out` is a reusable buffer).
+    fn write_json_head(
+        &self,
+        mut cp: impl FnMut(usize) -> usize,
+        ranges: &[Range<usize>],
+        logits: &[f32],
+        out: &mut String,
+        w: &mut impl std::io::Write,
+    ) -> Result<()> {
+        let io = |e: std::io::Error| crate::error::Error::io("<output>", e);
+        let json = |e: serde_json::Error| io(std::io::Error::from(e));
+        let score = self.model.document.probability(logits);
+        w.write_all(b"{\"score\":").map_err(io)?;
+        serde_json::to_writer(&mut *w, &score).map_err(json)?;
+        w.write_all(b",\"label\":").map_err(io)?;
+        serde_json::to_writer(&mut *w, &Label::of(score)).map_err(json)?;
+        w.write_all(b",\"sentences\":[").map_err(io)?;
+        out.clear();
+        for (k, (r, &logit)) in ranges.iter().zip(logits).enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            let s = SentenceReport {
+                start: cp(r.start),
+                end: cp(r.end),
+                byte_start: r.start,
+                byte_end: r.end,
+                score: crate::model::sigmoid(logit),
+            };
+            crate::json::sentence(out, &s);
+            if out.len() >= 1 << 14 {
+                w.write_all(out.as_bytes()).map_err(io)?;
+                out.clear();
+            }
+        }
+        w.write_all(out.as_bytes()).map_err(io)?;
+        w.write_all(b"],\"spans\":[").map_err(io)
+    }
+
+    /// The end of the JSON report, after its spans.
+    fn write_json_tail(&self, w: &mut impl std::io::Write) -> Result<()> {
+        let io = |e: std::io::Error| crate::error::Error::io("<output>", e);
+        let json = |e: serde_json::Error| io(std::io::Error::from(e));
         w.write_all(b"],\"model\":").map_err(io)?;
         serde_json::to_writer(&mut *w, &self.model_info()).map_err(json)?;
-        w.write_all(b"}").map_err(io)?;
-        Ok(())
+        w.write_all(b"}").map_err(io)
+    }
+
+    /// The lean path of [`Analyzer::write_json`] (see there): no per-token state is kept; the
+    /// technique head's context is read off the sentences themselves (re-tokenised when a span
+    /// reaches into a neighbour) and repeats are counted by [`StreamedRepeats`].
+    fn write_json_lean(&self, text: &str, w: &mut impl std::io::Write) -> Result<()> {
+        let model = self.model;
+        let io = |e: std::io::Error| crate::error::Error::io("<output>", e);
+        let mut scratch = Scratch::default();
+        // Numbering only: no sequence is kept.
+        let mut doc = DocWords::default();
+        let ranges = sentences::split(text);
+        let mut logits = Vec::with_capacity(ranges.len());
+        let mut has_tokens = Vec::with_capacity(ranges.len());
+        // Occurrences of each word id, and the number of words (punctuation left out, as the
+        // repeat counter does).
+        let mut word_counts: Vec<usize> = Vec::new();
+        let mut words = 0usize;
+        for r in &ranges {
+            let (logit, _) = sentence_head_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
+            logits.push(logit);
+            has_tokens.push(!scratch.tokens.is_empty());
+            doc.number(&self.heads, &scratch.tokens, &scratch.infos, |id, punct| {
+                if !punct {
+                    let id = id as usize;
+                    if word_counts.len() <= id {
+                        word_counts.resize(id + 1, 0);
+                    }
+                    word_counts[id] += 1;
+                    words += 1;
+                }
+            });
+        }
+        word_counts.resize(doc.forms().max(word_counts.len()), 0);
+        let mut out = String::new();
+        // Code-point offsets are counted forward (the sentences come in order; a span's
+        // offsets from its sentence's start), with no table of the text.
+        let mut chars = ForwardChars::new(text);
+        self.write_json_head(|b| chars.at(b), &ranges, &logits, &mut out, w)?;
+        let mut chars = ForwardChars::new(text);
+        // The spans' word sequences, in the order they are written below.
+        let mut streamed = StreamedRepeats::new(word_counts, words);
+        let mut ids = Vec::new();
+        for (k, r) in ranges.iter().enumerate() {
+            let prob = crate::model::sigmoid(logits[k]);
+            if self.gated(prob) {
+                continue;
+            }
+            prepare_fast(&self.heads, text, r.clone(), &mut scratch)?;
+            span_head_fast(model, &self.heads, prob, &mut scratch);
+            for sr in decode(&scratch.tokens, &scratch.probs, prob, &self.decode) {
+                ids.clear();
+                let (tokens, infos) = (&scratch.tokens[sr.clone()], &scratch.infos[sr]);
+                doc.number(&self.heads, tokens, infos, |id, punct| {
+                    if !punct {
+                        ids.push(id);
+                    }
+                });
+                streamed.add(&ids);
+            }
+        }
+        streamed.plan();
+        // Every word of the document, once more, through the counter.
+        for r in &ranges {
+            prepare_fast(&self.heads, text, r.clone(), &mut scratch)?;
+            doc.number(&self.heads, &scratch.tokens, &scratch.infos, |id, punct| {
+                if !punct {
+                    streamed.push(id);
+                }
+            });
+        }
+        let mut repeats = streamed.counts();
+        let mut buf = TechniqueBuffers::default();
+        let mut near = Vec::new();
+        let mut n = 0usize;
+        for (k, r) in ranges.iter().enumerate() {
+            let prob = crate::model::sigmoid(logits[k]);
+            if self.gated(prob) {
+                continue;
+            }
+            prepare_fast(&self.heads, text, r.clone(), &mut scratch)?;
+            span_head_fast(model, &self.heads, prob, &mut scratch);
+            let mut failed = None;
+            let start = chars.at(r.start);
+            let cp = |b: usize| chars.from(r.start, start, b);
+            let neighbours = Neighbours {
+                text,
+                ranges: &ranges,
+                has_tokens: &has_tokens,
+                sentence: k,
+            };
+            self.sentence_spans(text, cp, &scratch, prob, |mut span, sr| {
+                if failed.is_some() {
+                    return;
+                }
+                let repeat = repeats.next().unwrap_or(1);
+                let at = neighbours.context(&scratch.tokens, sr, &mut buf.tokens, &mut near);
+                let probs = technique_probabilities_fast(model, &self.heads, at, repeat, &mut buf);
+                (span.technique, span.technique_score) = best_of(model, probs);
+                out.clear();
+                if n > 0 {
+                    out.push(',');
+                }
+                crate::json::span(&mut out, &span);
+                if let Err(e) = w.write_all(out.as_bytes()) {
+                    failed = Some(e);
+                }
+                n += 1;
+            });
+            if let Some(e) = failed {
+                return Err(io(e));
+            }
+        }
+        self.write_json_tail(w)
     }
 
     /// True when a sentence of probability `prob` is below the decoding gate: it yields no
@@ -442,21 +604,6 @@ impl<'m> Analyzer<'m> {
     }
 }
 
-fn sentence_report(
-    offsets: &CharOffsets,
-    text: &str,
-    r: &Range<usize>,
-    prob: f32,
-) -> SentenceReport {
-    SentenceReport {
-        start: offsets.char_of_byte(text, r.start),
-        end: offsets.char_of_byte(text, r.end),
-        byte_start: r.start,
-        byte_end: r.end,
-        score: prob,
-    }
-}
-
 /// Index of a `Token::shape` value in [`SHAPES`] (the six values differ in first byte or length).
 #[inline]
 fn shape_code(shape: &str) -> u8 {
@@ -536,23 +683,41 @@ impl DocWords {
             ids_seq,
             ..
         } = self;
-        ids_seq.extend(tokens.iter().enumerate().map(|(i, t)| {
-            let table_id = match infos.get(i) {
-                Some(info) => info.table_id(),
-                None => heads.info(t.piece()).table_id(),
-            };
-            match table_id {
-                Some(k) => {
-                    let next = forms.len() as u32;
-                    let id = known.get_or_insert(k, next);
-                    if id == next {
-                        forms.push(t.clone());
-                    }
-                    id
-                }
-                None => other_id(ids, spill, forms, t),
-            }
-        }));
+        ids_seq.extend(
+            tokens
+                .iter()
+                .enumerate()
+                .map(|(i, t)| doc_id(heads, known, ids, spill, forms, t, infos.get(i))),
+        );
+    }
+
+    /// The ids of a sentence's tokens, numbered as [`DocWords::extend`] numbers them, without
+    /// keeping them: `f(id, is punctuation)` for each token in order.
+    fn number(
+        &mut self,
+        heads: &CompiledHeads,
+        tokens: &[Token],
+        infos: &[crate::compiled::WordInfo],
+        mut f: impl FnMut(u32, bool),
+    ) {
+        let DocWords {
+            known,
+            ids,
+            spill,
+            forms,
+            ..
+        } = self;
+        for (i, t) in tokens.iter().enumerate() {
+            f(
+                doc_id(heads, known, ids, spill, forms, t, infos.get(i)),
+                t.is_punct(),
+            );
+        }
+    }
+
+    /// Number of distinct normalised forms numbered so far.
+    fn forms(&self) -> usize {
+        self.forms.len()
     }
 
     /// Tokens `r` rebuilt (normalised form and shape; offsets 0), into `out`.
@@ -577,6 +742,36 @@ impl DocWords {
         let pairs = self.ids_seq.iter().zip(&self.shapes);
         let seq = pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0).collect();
         RepeatCounter::from_ids(seq, self.forms.len())
+    }
+}
+
+/// The document id of token `t` (whose word-table info is `info` when at hand): through the
+/// word-table id for a word of the table, else by its normalised form; new forms are numbered
+/// next and kept in `forms`.
+#[inline]
+fn doc_id(
+    heads: &CompiledHeads,
+    known: &mut KnownIds,
+    ids: &mut std::collections::HashMap<u64, u32, crate::hashing::PassThroughBuild>,
+    spill: &mut FxHashMap<CompactString, u32>,
+    forms: &mut Vec<Token>,
+    t: &Token,
+    info: Option<&crate::compiled::WordInfo>,
+) -> u32 {
+    let table_id = match info {
+        Some(info) => info.table_id(),
+        None => heads.info(t.piece()).table_id(),
+    };
+    match table_id {
+        Some(k) => {
+            let next = forms.len() as u32;
+            let id = known.get_or_insert(k, next);
+            if id == next {
+                forms.push(t.clone());
+            }
+            id
+        }
+        None => other_id(ids, spill, forms, t),
     }
 }
 
@@ -680,6 +875,81 @@ impl KnownIds {
     }
 }
 
+/// Documents longer than this take the lean path of [`Analyzer::write_json`] (8 MiB: below it,
+/// the per-token state of the usual path is a few tens of megabytes at most).
+pub const LEAN_BYTES: usize = 8 << 20;
+
+/// A sentence of a document among its neighbours, for the technique head's context on the lean
+/// path of `write_json`: the tokens of a span and of up to two tokens either side, across
+/// sentence bounds as [`DocWords::tokens`] gives them.
+struct Neighbours<'a> {
+    text: &'a str,
+    ranges: &'a [Range<usize>],
+    /// Per sentence: whether it has a token.
+    has_tokens: &'a [bool],
+    sentence: usize,
+}
+
+impl Neighbours<'_> {
+    /// Writes into `out` the tokens of `span` (a token range of `tokens`, the sentence's
+    /// tokens) with up to two tokens before and after it in the document, tokenising neighbour
+    /// sentences into `near` when the span is within two tokens of its sentence's ends; returns
+    /// where the span lies in `out`.
+    fn context(
+        &self,
+        tokens: &[Token],
+        span: Range<usize>,
+        out: &mut Vec<Token>,
+        near: &mut Vec<Token>,
+    ) -> Range<usize> {
+        out.clear();
+        // Before: from earlier sentences (the nearest first), then from this one.
+        let mut before = 2usize.saturating_sub(span.start);
+        let mut k = self.sentence;
+        let mut earlier: Vec<Token> = Vec::new();
+        while before > 0 && k > 0 {
+            k -= 1;
+            if !self.has_tokens.get(k).copied().unwrap_or(false) {
+                continue;
+            }
+            near.clear();
+            if let Some(r) = self.ranges.get(k) {
+                if crate::tokens::tokenize_into(self.text, r.clone(), near).is_err() {
+                    break;
+                }
+            }
+            let take = before.min(near.len());
+            earlier.splice(0..0, near[near.len() - take..].iter().cloned());
+            before -= take;
+        }
+        out.extend(earlier);
+        let lo = span.start.saturating_sub(2);
+        let hi = (span.end + 2).min(tokens.len());
+        out.extend(tokens[lo..hi].iter().cloned());
+        let at = out.len() - (hi - lo) + (span.start - lo);
+        let at = at..at + span.len();
+        // After: from later sentences.
+        let mut after = (span.end + 2).saturating_sub(tokens.len());
+        let mut k = self.sentence;
+        while after > 0 && k + 1 < self.ranges.len() {
+            k += 1;
+            if !self.has_tokens.get(k).copied().unwrap_or(false) {
+                continue;
+            }
+            near.clear();
+            if let Some(r) = self.ranges.get(k) {
+                if crate::tokens::tokenize_into(self.text, r.clone(), near).is_err() {
+                    break;
+                }
+            }
+            let take = after.min(near.len());
+            out.extend(near[..take].iter().cloned());
+            after -= take;
+        }
+        at
+    }
+}
+
 /// What the span passes of `write_json` read from its first pass: the sentences, their
 /// sentence-head logits and token counts.
 struct SpanPasses<'a> {
@@ -780,6 +1050,59 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lean path of `write_json` writes the same bytes as the usual one: on our own
+    /// documents one by one, on all of them joined into one long document (more words than the
+    /// repeat counter indexes on demand, spans reaching across sentences and paragraphs), and on
+    /// edge cases (no sentence, sentences without tokens at the ends, CRLF, emoji, a span at
+    /// the very start and end).
+    #[test]
+    fn lean_json_equals_the_usual_json() {
+        let model = Model::embedded().unwrap();
+        let analyzer = Analyzer::new(&model, Options::default());
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets");
+        let mut texts: Vec<String> = Vec::new();
+        for name in ["documents.jsonl", "neutral.jsonl", "pairs.jsonl"] {
+            let data = std::fs::read_to_string(dir.join(name)).unwrap();
+            for line in data.lines().filter(|l| !l.trim().is_empty()) {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                for key in ["text", "loaded", "neutral"] {
+                    if let Some(t) = v.get(key).and_then(|t| t.as_str()) {
+                        texts.push(t.to_string());
+                    }
+                }
+            }
+        }
+        assert!(texts.len() > 100, "{}", texts.len());
+        let mut joined = texts.join("\n\n");
+        while joined.split_whitespace().count() <= 2 * RepeatCounter::ON_DEMAND_WORDS {
+            joined = format!("{joined}\r\n{joined}");
+        }
+        texts.push(joined);
+        for edge in [
+            "",
+            " \n ",
+            "Shameful betrayal! Reckless cowards!",
+            "\u{201c}Disgraceful,\u{201d} they said. 😡 Reckless, chaotic, humiliating fiasco.\r\n\r\n…",
+            "!!! ... Critics called the chaotic withdrawal a shameful betrayal. ??",
+        ] {
+            texts.push(edge.to_string());
+        }
+        for text in &texts {
+            let (mut usual, mut lean) = (Vec::new(), Vec::new());
+            analyzer
+                .write_json_with(text, &mut usual, usize::MAX)
+                .unwrap();
+            analyzer.write_json_with(text, &mut lean, 0).unwrap();
+            assert!(
+                usual == lean,
+                "{}…",
+                text.chars().take(80).collect::<String>()
+            );
+        }
+        let long = texts.iter().map(|t| t.len()).max().unwrap_or(0);
+        assert!(long > 100_000, "{long}");
+    }
 
     /// The word-table id map keeps the first value of every key through its growth.
     #[test]

@@ -1001,6 +1001,20 @@ enum Windows {
     Only(WindowCounts),
 }
 
+/// [`RepeatCounter::plan`] for a document whose word `i` occurs `word_counts[i]` times.
+fn plan_count(word_counts: &[usize], words: &[u32]) -> Option<(usize, usize)> {
+    if words.len() < 2 || words.iter().any(|&id| id as usize >= word_counts.len()) {
+        return None;
+    }
+    let (k, rarest) = words
+        .iter()
+        .enumerate()
+        .map(|(k, &id)| (k, word_counts[id as usize]))
+        .min_by_key(|x| x.1)
+        .unwrap_or((0, 0));
+    Some((k, rarest.saturating_mul(words.len())))
+}
+
 const REPEAT_BASE: u64 = 0x9E37_79B9_7F4A_7C15;
 
 fn word_hash(id: u32) -> u64 {
@@ -1151,20 +1165,7 @@ impl RepeatCounter {
     /// word, an id out of range), else the rarest word's position in the sequence and the cost
     /// of counting directly (its occurrences × the length).
     fn plan(&self, words: &[u32]) -> Option<(usize, usize)> {
-        if words.len() < 2
-            || words
-                .iter()
-                .any(|&id| id as usize >= self.word_counts.len())
-        {
-            return None;
-        }
-        let (k, rarest) = words
-            .iter()
-            .enumerate()
-            .map(|(k, &id)| (k, self.word_counts[id as usize]))
-            .min_by_key(|x| x.1)
-            .unwrap_or((0, 0));
-        Some((k, rarest.saturating_mul(words.len())))
+        plan_count(&self.word_counts, words)
     }
 
     /// Registers word-id sequences that [`RepeatCounter::count_ids`] will be asked for, and
@@ -1280,6 +1281,262 @@ impl RepeatCounter {
         }
         drop(cache);
         self.count_direct(words, k).max(1)
+    }
+}
+
+/// [`RepeatCounter::count_ids`] for a document that is read as a stream of word ids and never
+/// held. The sequences to count are added first ([`StreamedRepeats::add`], knowing how often
+/// each word occurs in the document), then the document's content-word ids are fed in order
+/// ([`StreamedRepeats::push`]), and [`StreamedRepeats::counts`] answers each sequence with the
+/// number `count_ids` gives after [`RepeatCounter::prepare`] of the same sequences: the same
+/// choice between counting by window hash and counting exact matches, the same hashes, the same
+/// non-overlap rule. Memory is in proportion to the distinct sequences (each kept once) and the
+/// longest of them, not to the document.
+#[derive(Debug, Default)]
+pub struct StreamedRepeats {
+    /// Occurrences of each word id in the document, and its number of words.
+    word_counts: Vec<usize>,
+    doc_words: usize,
+    /// Per sequence added: how its count is found.
+    answers: Vec<Answer>,
+    /// The distinct sequences, end to end.
+    words: Vec<u32>,
+    /// Per distinct sequence: where it is and how it is counted.
+    seqs: Vec<Seq>,
+    /// Hash of a distinct sequence → the last one added with that hash; `same_hash` chains the
+    /// others (emptied by `plan`).
+    by_hash: HashMap<u64, u32>,
+    same_hash: Vec<u32>,
+    /// Per length: what counting the sequences that are not cheap to count directly would cost
+    /// directly (as `prepare` sums it, over every sequence added).
+    direct_cost: HashMap<usize, usize>,
+    /// Rarest word id → the exact sequences aligned on it.
+    by_rarest: HashMap<u32, Vec<u32>>,
+    /// Per hashed length: its rolling hash state and the windows wanted.
+    hashed: Vec<HashedLength>,
+    /// The last `ring.len()` ids fed (the longest sequence's length).
+    ring: Vec<u32>,
+    /// Checks due when the word at a position arrives (ring-indexed like `ring`): (sequence,
+    /// start of its window).
+    due: Vec<Vec<(u32, usize)>>,
+    /// Ids fed so far.
+    fed: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Answer {
+    /// Known without looking at windows.
+    Fixed(usize),
+    /// The count of distinct sequence `k`.
+    Seq(u32),
+}
+
+/// No sequence (the end of a `same_hash` chain).
+const NO_SEQ: u32 = u32::MAX;
+
+#[derive(Debug)]
+struct Seq {
+    start: usize,
+    len: usize,
+    /// Offset of the rarest word (the first of the rarest) and the cost of a direct count.
+    rarest: usize,
+    cost: usize,
+    how: Counted,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Counted {
+    /// As exact matches: how many, and the start of the last one counted.
+    Exact { count: usize, last: Option<usize> },
+    /// By window hash `key` among the windows of `hashed[k]`.
+    Hashed(u32, u64),
+}
+
+#[derive(Debug)]
+struct HashedLength {
+    len: usize,
+    /// `REPEAT_BASE^(len-1)`.
+    top: u64,
+    hash: u64,
+    windows: WindowCounts,
+}
+
+impl StreamedRepeats {
+    /// Ready for the sequences of a document of `doc_words` content words where id `i` occurs
+    /// `word_counts[i]` times.
+    pub fn new(word_counts: Vec<usize>, doc_words: usize) -> Self {
+        StreamedRepeats {
+            word_counts,
+            doc_words,
+            ..StreamedRepeats::default()
+        }
+    }
+
+    /// Adds a sequence to count (the word ids of a span, as `count_ids` takes them).
+    pub fn add(&mut self, words: &[u32]) {
+        let Some((rarest, cost)) = plan_count(&self.word_counts, words) else {
+            let n = match words {
+                [id] => self.word_counts.get(*id as usize).map_or(1, |&c| c.max(1)),
+                _ => 1,
+            };
+            self.answers.push(Answer::Fixed(n));
+            return;
+        };
+        if cost > RepeatCounter::DIRECT_COST {
+            let e = self.direct_cost.entry(words.len()).or_default();
+            *e = e.saturating_add(cost);
+        }
+        let h = RepeatCounter::window_hash(words.iter().copied());
+        let mut at = self.by_hash.get(&h).copied().unwrap_or(NO_SEQ);
+        while let Some(s) = self.seqs.get(at as usize) {
+            if self.words.get(s.start..s.start + s.len) == Some(words) {
+                self.answers.push(Answer::Seq(at));
+                return;
+            }
+            at = self.same_hash.get(at as usize).copied().unwrap_or(NO_SEQ);
+        }
+        let k = self.seqs.len() as u32;
+        self.seqs.push(Seq {
+            start: self.words.len(),
+            len: words.len(),
+            rarest,
+            cost,
+            how: Counted::Exact {
+                count: 0,
+                last: None,
+            },
+        });
+        self.words.extend_from_slice(words);
+        self.same_hash
+            .push(self.by_hash.insert(h, k).unwrap_or(NO_SEQ));
+        self.answers.push(Answer::Seq(k));
+    }
+
+    /// Decides, once every sequence is added, how each is counted (as `prepare` and
+    /// `count_ids` would), ready for [`StreamedRepeats::push`].
+    pub fn plan(&mut self) {
+        self.by_hash = HashMap::default();
+        self.same_hash = Vec::new();
+        let long = self.doc_words > RepeatCounter::ON_DEMAND_WORDS;
+        let mut hashed_ids: HashMap<usize, u32> = HashMap::default();
+        for (k, s) in self.seqs.iter_mut().enumerate() {
+            let direct = self.direct_cost.get(&s.len).copied().unwrap_or(0);
+            if s.cost <= RepeatCounter::DIRECT_COST || (long && direct <= self.doc_words) {
+                if let Some(&w) = self.words.get(s.start + s.rarest) {
+                    self.by_rarest.entry(w).or_default().push(k as u32);
+                }
+                continue;
+            }
+            let next = self.hashed.len() as u32;
+            let h = *hashed_ids.entry(s.len).or_insert(next);
+            if h == next {
+                self.hashed.push(HashedLength {
+                    len: s.len,
+                    top: (1..s.len).fold(1u64, |p, _| p.wrapping_mul(REPEAT_BASE)),
+                    hash: 0,
+                    windows: WindowCounts::default(),
+                });
+            }
+            let words = self.words.get(s.start..s.start + s.len).unwrap_or_default();
+            let key = RepeatCounter::window_hash(words.iter().copied());
+            if let Some(l) = self.hashed.get_mut(h as usize) {
+                l.windows.entry(key).or_insert((0, usize::MAX));
+            }
+            s.how = Counted::Hashed(h, key);
+        }
+        let longest = self.seqs.iter().map(|s| s.len).max().unwrap_or(0).max(1);
+        self.ring = vec![0; longest];
+        self.due = vec![Vec::new(); longest];
+    }
+
+    /// Feeds the next content word of the document (its id).
+    pub fn push(&mut self, id: u32) {
+        let n = self.ring.len();
+        let j = self.fed;
+        let slot = j % n;
+        // The id leaving the longest window (fed `n` words ago) is still in its slot.
+        let old = self.ring[slot];
+        self.ring[slot] = id;
+        self.fed += 1;
+        for l in &mut self.hashed {
+            // As `count_windows`: the first window is hashed whole, the next ones rolled.
+            if j + 1 < l.len {
+                l.hash = l.hash.wrapping_mul(REPEAT_BASE).wrapping_add(word_hash(id));
+                continue;
+            }
+            if j + 1 == l.len {
+                l.hash = l.hash.wrapping_mul(REPEAT_BASE).wrapping_add(word_hash(id));
+            } else {
+                let leaving = if l.len == n {
+                    old
+                } else {
+                    self.ring[(j + n - l.len) % n]
+                };
+                l.hash = l
+                    .hash
+                    .wrapping_sub(word_hash(leaving).wrapping_mul(l.top))
+                    .wrapping_mul(REPEAT_BASE)
+                    .wrapping_add(word_hash(id));
+            }
+            let i = j + 1 - l.len;
+            if let Some(e) = l.windows.get_mut(&l.hash) {
+                if e.1 == usize::MAX || i > e.1 + l.len {
+                    e.0 += 1;
+                    e.1 = i;
+                }
+            }
+        }
+        // Exact sequences whose rarest word this is: check their window when its last word
+        // has arrived.
+        if let Some(seqs) = self.by_rarest.get(&id) {
+            for &e in seqs {
+                let Some(s) = self.seqs.get(e as usize) else {
+                    continue;
+                };
+                let Some(start) = j.checked_sub(s.rarest) else {
+                    continue;
+                };
+                let end = start + s.len - 1;
+                self.due[end % n].push((e, start));
+            }
+        }
+        let due = std::mem::take(&mut self.due[slot]);
+        for &(e, start) in &due {
+            let Some(s) = self.seqs.get_mut(e as usize) else {
+                continue;
+            };
+            let words = self.words.get(s.start..s.start + s.len).unwrap_or_default();
+            let same = words
+                .iter()
+                .enumerate()
+                .all(|(k, &w)| self.ring[(start + k) % n] == w);
+            if let Counted::Exact { count, last } = &mut s.how {
+                if same && last.is_none_or(|l| start > l + s.len) {
+                    *count += 1;
+                    *last = Some(start);
+                }
+            }
+        }
+        let mut due = due;
+        due.clear();
+        self.due[slot] = due;
+    }
+
+    /// The count of each sequence, in the order they were added, once the whole document has
+    /// been fed.
+    pub fn counts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.answers.iter().map(|a| match *a {
+            Answer::Fixed(n) => n,
+            Answer::Seq(e) => match self.seqs.get(e as usize).map(|s| s.how) {
+                Some(Counted::Exact { count, .. }) => count.max(1),
+                Some(Counted::Hashed(h, key)) => self
+                    .hashed
+                    .get(h as usize)
+                    .and_then(|l| l.windows.get(&key))
+                    .map_or(1, |e| e.0.max(1)),
+                None => 1,
+            },
+        })
     }
 }
 
@@ -1447,6 +1704,92 @@ mod tests {
             prepared.windows.borrow().get(&3),
             Some(Windows::Only(_))
         ));
+    }
+
+    /// `StreamedRepeats` answers every sequence as `RepeatCounter::count_ids` does after
+    /// `prepare` (as `Analyzer::write_json` uses it): short and long documents (either side of
+    /// `ON_DEMAND_WORDS`), small vocabularies (every word frequent: sequences counted by window
+    /// hash) and large ones (rare words: counted as exact matches), sequences taken from the
+    /// document (overlapping, adjacent and repeated occurrences) and absent ones.
+    #[test]
+    fn streamed_repeats_equal_the_repeat_counter() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut kinds = std::collections::HashSet::new();
+        for (words, vocab) in [
+            (60, 3),
+            (400, 20),
+            (5_000, 8),
+            (5_000, 2_000),
+            (20_000, 12),
+            (20_000, 4_000),
+            (40_000, 40),
+        ] {
+            // Word ids skewed towards small ones, with runs that repeat earlier stretches.
+            let mut seq: Vec<u32> = Vec::with_capacity(words);
+            while seq.len() < words {
+                if seq.len() > 20 && next() % 8 == 0 {
+                    let len = (next() % 12 + 1) as usize;
+                    let from = (next() as usize) % (seq.len() - len);
+                    for k in 0..len.min(words - seq.len()) {
+                        seq.push(seq[from + k]);
+                    }
+                } else {
+                    let a = next() % vocab;
+                    seq.push((a * (next() % vocab) / vocab) as u32);
+                }
+            }
+            let n_ids = vocab as usize + 3;
+            let mut word_counts = vec![0usize; n_ids];
+            for &id in &seq {
+                word_counts[id as usize] += 1;
+            }
+            let mut queries: Vec<Vec<u32>> = vec![vec![], vec![vocab as u32 + 1], vec![1, 2]];
+            for _ in 0..600 {
+                let len = (next() % 40 + 1) as usize;
+                let at = (next() as usize) % (seq.len() - len.min(seq.len() - 1));
+                let end = (at + len).min(seq.len());
+                queries.push(seq[at..end].to_vec());
+            }
+            for _ in 0..50 {
+                let len = (next() % 6 + 2) as usize;
+                queries.push((0..len).map(|_| (next() % vocab) as u32).collect());
+            }
+            let counter = RepeatCounter::from_ids(seq.clone(), n_ids);
+            if counter.word_count() > RepeatCounter::ON_DEMAND_WORDS {
+                counter.prepare(queries.iter().map(|q| q.as_slice()));
+            }
+            let want: Vec<usize> = queries.iter().map(|q| counter.count_ids(q)).collect();
+            let mut streamed = StreamedRepeats::new(word_counts, seq.len());
+            for q in &queries {
+                streamed.add(q);
+            }
+            streamed.plan();
+            for a in &streamed.answers {
+                kinds.insert(match *a {
+                    Answer::Fixed(_) => 0,
+                    Answer::Seq(e) => match streamed.seqs[e as usize].how {
+                        Counted::Exact { .. } => 1,
+                        Counted::Hashed(..) => 2,
+                    },
+                });
+            }
+            for &id in &seq {
+                streamed.push(id);
+            }
+            let got: Vec<usize> = streamed.counts().collect();
+            assert_eq!(got, want, "{words} words over {vocab} ids");
+            assert!(
+                want.iter().any(|&c| c > 2),
+                "{words} words over {vocab} ids"
+            );
+        }
+        assert_eq!(kinds.len(), 3, "every kind of answer was exercised");
     }
 
     #[test]
