@@ -213,8 +213,8 @@ impl<'m> Analyzer<'m> {
             doc.extend(&self.heads, &scratch.tokens, &scratch.infos);
         }
         let mut out = String::new();
-        let head_cp = |b: usize| offsets.char_of_byte(text, b);
-        self.write_json_head(head_cp, &ranges, &logits, &mut out, w)?;
+        let mut head_cp = |b: usize| offsets.char_of_byte(text, b);
+        self.write_json_head(&mut head_cp, &ranges, &logits, &mut out, w)?;
         let repeats = doc.repeat_counter();
         let mut buf = TechniqueBuffers::default();
         let passes = SpanPasses {
@@ -267,7 +267,7 @@ impl<'m> Analyzer<'m> {
     /// (`out` is a reusable buffer).
     fn write_json_head(
         &self,
-        mut cp: impl FnMut(usize) -> usize,
+        cp: &mut dyn FnMut(usize) -> usize,
         ranges: &[Range<usize>],
         logits: &[f32],
         out: &mut String,
@@ -316,8 +316,20 @@ impl<'m> Analyzer<'m> {
     /// technique head's context is read off the sentences themselves (re-tokenised when a span
     /// reaches into a neighbour) and repeats are counted by [`StreamedRepeats`].
     fn write_json_lean(&self, text: &str, w: &mut impl std::io::Write) -> Result<()> {
+        let mut sink = JsonSink {
+            analyzer: self,
+            w,
+            out: String::new(),
+            spans: 0,
+        };
+        self.stream_lean(text, &mut sink)?;
+        self.write_json_tail(sink.w)
+    }
+
+    /// The passes of the lean path (see [`Analyzer::write_json`]): `sink` gets the sentences
+    /// with their logits once they are all scored, then every span, in order.
+    fn stream_lean(&self, text: &str, sink: &mut impl LeanSink) -> Result<()> {
         let model = self.model;
-        let io = |e: std::io::Error| crate::error::Error::io("<output>", e);
         let mut scratch = Scratch::default();
         // Numbering only: no sequence is kept.
         let mut doc = DocWords::default();
@@ -344,11 +356,10 @@ impl<'m> Analyzer<'m> {
             });
         }
         word_counts.resize(doc.forms().max(word_counts.len()), 0);
-        let mut out = String::new();
         // Code-point offsets are counted forward (the sentences come in order; a span's
         // offsets from its sentence's start), with no table of the text.
         let mut chars = ForwardChars::new(text);
-        self.write_json_head(|b| chars.at(b), &ranges, &logits, &mut out, w)?;
+        sink.sentences(&mut |b| chars.at(b), &ranges, &logits)?;
         let mut chars = ForwardChars::new(text);
         // The spans' word sequences, in the order they are written below.
         let mut streamed = StreamedRepeats::new(word_counts, words);
@@ -384,7 +395,6 @@ impl<'m> Analyzer<'m> {
         let mut repeats = streamed.counts();
         let mut buf = TechniqueBuffers::default();
         let mut near = Vec::new();
-        let mut n = 0usize;
         for (k, r) in ranges.iter().enumerate() {
             let prob = crate::model::sigmoid(logits[k]);
             if self.gated(prob) {
@@ -409,21 +419,53 @@ impl<'m> Analyzer<'m> {
                 let at = neighbours.context(&scratch.tokens, sr, &mut buf.tokens, &mut near);
                 let probs = technique_probabilities_fast(model, &self.heads, at, repeat, &mut buf);
                 (span.technique, span.technique_score) = best_of(model, probs);
-                out.clear();
-                if n > 0 {
-                    out.push(',');
-                }
-                crate::json::span(&mut out, &span);
-                if let Err(e) = w.write_all(out.as_bytes()) {
+                if let Err(e) = sink.span(&span) {
                     failed = Some(e);
                 }
-                n += 1;
             });
             if let Some(e) = failed {
-                return Err(io(e));
+                return Err(e);
             }
         }
-        self.write_json_tail(w)
+        Ok(())
+    }
+
+    /// Writes the SemEval lines of [`Analyzer::analyze`]`(text)` (those of
+    /// [`crate::render::semeval`]: `article_id`, with the technique when `techniques`, and the
+    /// span's code-point offsets, one span a line) to `w`. A document longer than [`LEAN_BYTES`]
+    /// is streamed as on the lean path of [`Analyzer::write_json`], without its report.
+    pub fn write_semeval(
+        &self,
+        text: &str,
+        article_id: &str,
+        techniques: bool,
+        w: &mut impl std::io::Write,
+    ) -> Result<()> {
+        self.write_semeval_with(text, article_id, techniques, w, LEAN_BYTES)
+    }
+
+    /// [`Analyzer::write_semeval`], streaming documents longer than `lean_above` bytes.
+    pub(crate) fn write_semeval_with(
+        &self,
+        text: &str,
+        article_id: &str,
+        techniques: bool,
+        w: &mut impl std::io::Write,
+        lean_above: usize,
+    ) -> Result<()> {
+        let io = |e: std::io::Error| crate::error::Error::io("<output>", e);
+        if text.len() > lean_above {
+            let mut sink = SemevalSink {
+                w,
+                article_id,
+                techniques,
+                line: String::new(),
+            };
+            return self.stream_lean(text, &mut sink);
+        }
+        let report = self.analyze(text)?;
+        w.write_all(crate::render::semeval(&report, article_id, techniques).as_bytes())
+            .map_err(io)
     }
 
     /// True when a sentence of probability `prob` is below the decoding gate: it yields no
@@ -875,6 +917,79 @@ impl KnownIds {
     }
 }
 
+/// What the lean path of [`Analyzer::write_json`] hands its output to.
+trait LeanSink {
+    /// The sentences (byte ranges, with `cp` giving the code-point offset of a byte offset,
+    /// asked in increasing order) and their sentence-head logits, before any span.
+    fn sentences(
+        &mut self,
+        cp: &mut dyn FnMut(usize) -> usize,
+        ranges: &[Range<usize>],
+        logits: &[f32],
+    ) -> Result<()>;
+    /// The next span, complete.
+    fn span(&mut self, span: &SpanReport) -> Result<()>;
+}
+
+/// The JSON report up to its spans' closing bracket.
+struct JsonSink<'a, 'm, W> {
+    analyzer: &'a Analyzer<'m>,
+    w: &'a mut W,
+    out: String,
+    spans: usize,
+}
+
+impl<W: std::io::Write> LeanSink for JsonSink<'_, '_, W> {
+    fn sentences(
+        &mut self,
+        cp: &mut dyn FnMut(usize) -> usize,
+        ranges: &[Range<usize>],
+        logits: &[f32],
+    ) -> Result<()> {
+        self.analyzer
+            .write_json_head(cp, ranges, logits, &mut self.out, self.w)
+    }
+
+    fn span(&mut self, span: &SpanReport) -> Result<()> {
+        self.out.clear();
+        if self.spans > 0 {
+            self.out.push(',');
+        }
+        crate::json::span(&mut self.out, span);
+        self.spans += 1;
+        self.w
+            .write_all(self.out.as_bytes())
+            .map_err(|e| crate::error::Error::io("<output>", e))
+    }
+}
+
+/// SemEval lines, one per span.
+struct SemevalSink<'a, W> {
+    w: &'a mut W,
+    article_id: &'a str,
+    techniques: bool,
+    line: String,
+}
+
+impl<W: std::io::Write> LeanSink for SemevalSink<'_, W> {
+    fn sentences(
+        &mut self,
+        _: &mut dyn FnMut(usize) -> usize,
+        _: &[Range<usize>],
+        _: &[f32],
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    fn span(&mut self, span: &SpanReport) -> Result<()> {
+        self.line.clear();
+        crate::render::semeval_line(&mut self.line, self.article_id, span, self.techniques);
+        self.w
+            .write_all(self.line.as_bytes())
+            .map_err(|e| crate::error::Error::io("<output>", e))
+    }
+}
+
 /// Documents longer than this take the lean path of [`Analyzer::write_json`] (8 MiB: below it,
 /// the per-token state of the usual path is a few tens of megabytes at most).
 pub const LEAN_BYTES: usize = 8 << 20;
@@ -1051,7 +1166,8 @@ where
 mod tests {
     use super::*;
 
-    /// The lean path of `write_json` writes the same bytes as the usual one: on our own
+    /// The lean paths of `write_json` and `write_semeval` write the same bytes as the usual
+    /// ones: on our own
     /// documents one by one, on all of them joined into one long document (more words than the
     /// repeat counter indexes on demand, spans reaching across sentences and paragraphs), and on
     /// edge cases (no sentence, sentences without tokens at the ends, CRLF, emoji, a span at
@@ -1099,6 +1215,20 @@ mod tests {
                 "{}…",
                 text.chars().take(80).collect::<String>()
             );
+            for techniques in [true, false] {
+                let (mut usual, mut lean) = (Vec::new(), Vec::new());
+                analyzer
+                    .write_semeval_with(text, "7", techniques, &mut usual, usize::MAX)
+                    .unwrap();
+                analyzer
+                    .write_semeval_with(text, "7", techniques, &mut lean, 0)
+                    .unwrap();
+                assert!(
+                    usual == lean,
+                    "semeval of {}…",
+                    text.chars().take(80).collect::<String>()
+                );
+            }
         }
         let long = texts.iter().map(|t| t.len()).max().unwrap_or(0);
         assert!(long > 100_000, "{long}");

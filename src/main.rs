@@ -237,6 +237,18 @@ fn check_threshold(t: Option<f32>) -> Result<()> {
 /// How many leading bytes are searched for a NUL byte to call a file binary (as ripgrep does).
 const BINARY_SNIFF: usize = 8 * 1024;
 
+/// The SemEval article id of a document read from `path`: its file name without extension and
+/// without a leading `article` (PTC's `article111.txt` is `111`), or `stdin`.
+fn semeval_id(path: Option<&Path>) -> String {
+    path.and_then(|p| p.file_stem())
+        .map(|s| {
+            s.to_string_lossy()
+                .trim_start_matches("article")
+                .to_string()
+        })
+        .unwrap_or_else(|| "stdin".into())
+}
+
 /// Reads the document to analyse. A NUL byte in the first 8 KiB marks a binary file, which is
 /// refused. Invalid UTF-8 is refused too, unless `lossy`, which replaces it with U+FFFD and
 /// prints one warning naming the first bad byte.
@@ -294,14 +306,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let model = load_model(model.as_deref())?;
             let (name, text) = read_document(path.as_deref(), lossy)?;
             let analyzer = Analyzer::new(&model, Options { threshold });
-            if to_format(format) == Format::Json {
+            let format = to_format(format);
+            if matches!(format, Format::Json | Format::Semeval) {
                 // Streamed: a report can be several times the size of its document.
                 let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-                let written = analyzer.write_json(&text, &mut out).and_then(|_| {
-                    out.write_all(b"\n")
-                        .and_then(|_| out.flush())
-                        .map_err(|e| slant::Error::io("<stdout>", e))
-                });
+                let written = if format == Format::Json {
+                    analyzer.write_json(&text, &mut out).and_then(|_| {
+                        out.write_all(b"\n")
+                            .map_err(|e| slant::Error::io("<stdout>", e))
+                    })
+                } else {
+                    let id = id.unwrap_or_else(|| semeval_id(path.as_deref()));
+                    analyzer.write_semeval(&text, &id, techniques, &mut out)
+                }
+                .and_then(|_| out.flush().map_err(|e| slant::Error::io("<stdout>", e)));
                 return match written {
                     Ok(()) => Ok(ExitCode::SUCCESS),
                     Err(slant::Error::Io { source, .. })
@@ -315,7 +333,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = analyzer
                 .analyze(&text)
                 .with_context(|| format!("cannot analyse {name}"))?;
-            let out = match to_format(format) {
+            let out = match format {
                 Format::Text => {
                     use std::io::IsTerminal as _;
                     let choice = render::ColorChoice::parse(&color).unwrap_or_default();
@@ -334,20 +352,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     render::text_with(&report, &name, &text, &opts)
                 }
                 Format::Html => render::html(&report, &name, &text),
-                Format::Json => render::json(&report) + "\n",
-                Format::Semeval => {
-                    let id = id.unwrap_or_else(|| {
-                        path.as_deref()
-                            .and_then(|p| p.file_stem())
-                            .map(|s| {
-                                s.to_string_lossy()
-                                    .trim_start_matches("article")
-                                    .to_string()
-                            })
-                            .unwrap_or_else(|| "stdin".into())
-                    });
-                    render::semeval(&report, &id, techniques)
-                }
+                // Streamed above.
+                Format::Json | Format::Semeval => String::new(),
             };
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)

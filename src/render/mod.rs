@@ -40,13 +40,18 @@ pub fn json(report: &Report) -> String {
 pub fn semeval(report: &Report, article_id: &str, techniques: bool) -> String {
     let mut o = String::new();
     for s in &report.spans {
-        if techniques {
-            let _ = writeln!(o, "{article_id}\t{}\t{}\t{}", s.technique, s.start, s.end);
-        } else {
-            let _ = writeln!(o, "{article_id}\t{}\t{}", s.start, s.end);
-        }
+        semeval_line(&mut o, article_id, s, techniques);
     }
     o
+}
+
+/// Appends the SemEval line of one span to `o` (see [`semeval`]).
+pub fn semeval_line(o: &mut String, article_id: &str, s: &SpanReport, techniques: bool) {
+    if techniques {
+        let _ = writeln!(o, "{article_id}\t{}\t{}\t{}", s.technique, s.start, s.end);
+    } else {
+        let _ = writeln!(o, "{article_id}\t{}\t{}", s.start, s.end);
+    }
 }
 
 /// Colours of one technique: a light highlight for the background of its spans, a darker
