@@ -511,3 +511,40 @@ fn batch_output_to_a_fifo_is_written_in_place() {
     assert!(stderr(&o).contains("device or a pipe"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A document over `analyze::LEAN_BYTES` through the real binary takes the lean path of
+/// `--format json` and `--format semeval`: the same bytes as the library's report of it,
+/// serialised and rendered (our own documents joined into one, CRLF paragraphs, repeated).
+#[test]
+fn a_document_over_the_lean_limit_reports_as_the_library_does() {
+    let mut text = common::corpus_texts(&[]).join("\r\n\r\n");
+    let one = text.clone();
+    while text.len() <= slant::analyze::LEAN_BYTES + (1 << 16) {
+        text.push_str("\n\n");
+        text.push_str(&one);
+    }
+    let path = tmp("lean.txt");
+    std::fs::write(&path, &text).unwrap();
+    let report = common::analyze(&text);
+    assert!(report.spans.len() > 1000, "{}", report.spans.len());
+    let p = path.to_str().unwrap();
+    let o = slant(&["analyze", p, "--format", "json"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want = serde_json::to_string(&report).unwrap() + "\n";
+    assert!(o.stdout == want.as_bytes(), "JSON differs from the report");
+    let o = slant(
+        &[
+            "analyze",
+            p,
+            "--format",
+            "semeval",
+            "--id",
+            "9",
+            "--techniques",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), slant::render::semeval(&report, "9", true));
+    std::fs::remove_file(&path).ok();
+}
