@@ -102,14 +102,14 @@ pub fn tokenize_into(text: &str, range: Range<usize>, out: &mut Vec<Token>) -> R
                         kinds |= kind;
                         hash = hash
                             .wrapping_mul(crate::hashing::BASE)
-                            .wrapping_add(FOLD[b as usize] as u64 + 1);
+                            .wrapping_add(u64::from(FOLD_1[b as usize]));
                         i += 1;
                     }
                     // A word that goes on with a non-ASCII word character takes the general path.
                     if bytes.get(i).is_some_and(|&b| b >= 0x80) && class_at(slice, i).0 == WORD {
                         i = general_word(slice, base, start, i, out);
                     } else {
-                        out.push(ascii_word(base, start, &slice[start..i], hash, kinds));
+                        push_ascii_word(out, base, start, &slice[start..i], hash, kinds);
                     }
                 }
             }
@@ -254,12 +254,13 @@ const WORD_KIND: [u8; 256] = {
     t
 };
 
-/// [`fold_ascii`] of every byte (non-ASCII bytes unchanged; unused).
-const FOLD: [u8; 256] = {
+/// [`fold_ascii`] of every byte plus one: its term in [`crate::hashing::hash_bytes`]
+/// (non-ASCII bytes unused).
+const FOLD_1: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = 0;
     while b < 256 {
-        t[b] = fold_ascii(b as u8);
+        t[b] = fold_ascii(b as u8).wrapping_add(1);
         b += 1;
     }
     t
@@ -294,30 +295,41 @@ const POWERS: [u64; 65] = {
     t
 };
 
-/// The token of the ASCII word `surface` at `start` (after `base`), the same as [`Token::new`]:
-/// `hash` is the hash of its normalised form and `kinds` the union of its bytes' kinds, both
-/// accumulated by the scan.
+/// Pushes the token of the ASCII word `surface` at `start` (after `base`), the same as
+/// [`Token::new`]: `hash` is the hash of its normalised form and `kinds` the union of its
+/// bytes' kinds, both accumulated by the scan. The token is pushed first and its normalised form
+/// written in place (fewer copies of the token).
 #[inline]
-fn ascii_word(base: usize, start: usize, surface: &str, hash: u64, kinds: u8) -> Token {
-    let norm = if kinds & K_DIGIT != 0 {
-        normalise_compact(surface)
-    } else {
-        let mut n = CompactString::new(surface);
-        if kinds & K_UPPER != 0 {
-            n.make_ascii_lowercase();
-        }
-        n
-    };
+fn push_ascii_word(
+    out: &mut Vec<Token>,
+    base: usize,
+    start: usize,
+    surface: &str,
+    hash: u64,
+    kinds: u8,
+) {
     let pow = match POWERS.get(surface.len()) {
         Some(&p) => p,
-        None => hash_bytes(norm.as_bytes()).1,
+        // `BASE^len`, the same for the surface as for its normalised form (same length).
+        None => hash_bytes(surface.as_bytes()).1,
     };
-    Token {
+    out.push(Token {
         start: base + start,
         end: base + start + surface.len(),
-        norm,
+        norm: CompactString::const_new(""),
         shape: ascii_word_shape(surface.as_bytes(), kinds),
         key: (hash, pow),
+    });
+    let Some(t) = out.last_mut() else {
+        return;
+    };
+    if kinds & K_DIGIT != 0 {
+        t.norm = normalise_compact(surface);
+    } else {
+        t.norm = CompactString::new(surface);
+        if kinds & K_UPPER != 0 {
+            t.norm.make_ascii_lowercase();
+        }
     }
 }
 
