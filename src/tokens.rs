@@ -142,12 +142,15 @@ fn class_at(slice: &str, i: usize) -> (u8, usize) {
     if c.is_ascii() {
         return (ASCII_CLASS[c as usize], 1);
     }
-    let class = if c.is_whitespace() {
-        SPACE
-    } else if unicode_categories::UnicodeCategories::is_punctuation(c) {
-        PUNCT
-    } else {
-        WORD
+    let class = match c {
+        // The commonest non-ASCII characters of news text, without a table search: letters
+        // with diacritics (and the combining marks), and general punctuation (dashes, quotes,
+        // bullets, the ellipsis; category P*).
+        '\u{C0}'..='\u{36F}' => WORD,
+        '\u{2010}'..='\u{2027}' => PUNCT,
+        _ if c.is_whitespace() => SPACE,
+        _ if unicode_categories::UnicodeCategories::is_punctuation(c) => PUNCT,
+        _ => WORD,
     };
     (class, c.len_utf8())
 }
@@ -326,32 +329,86 @@ fn push_ascii_word(
     if kinds & K_DIGIT != 0 {
         t.norm = normalise_compact(surface);
     } else {
-        t.norm = CompactString::new(surface);
+        t.norm = compact_ascii(surface);
         if kinds & K_UPPER != 0 {
             t.norm.make_ascii_lowercase();
         }
     }
 }
 
+/// `CompactString::new(s)`, with a copy of known length for the commonest lengths of words
+/// (a call to `memcpy` of a variable length costs more than the rest of the construction).
+#[inline(always)]
+fn compact_ascii(s: &str) -> CompactString {
+    macro_rules! by_length {
+        ($($n:literal)*) => {
+            match s.len() {
+                $($n => CompactString::new(s.get(..$n).unwrap_or_default()),)*
+                _ => CompactString::new(s),
+            }
+        };
+    }
+    by_length!(1 2 3 4 5 6 7 8 9 10 11 12)
+}
+
 /// [`shape_ascii`] of an ASCII word (no punctuation, so never `0` with a `.` or `,`) whose
-/// bytes' kinds are `kinds`.
+/// bytes' kinds are `kinds`: read from [`WORD_SHAPE`], except for a word of capitals mixed with
+/// digits or other characters (no lower-case letter), whose capitals are counted.
 #[inline]
 fn ascii_word_shape(b: &[u8], kinds: u8) -> &'static str {
     let first = b.first().map_or(0, |&c| WORD_KIND[c as usize]);
-    if b.len() == 1 && first == K_OTHER {
-        "p"
-    } else if kinds == K_DIGIT {
-        "0"
-    } else if kinds & (K_UPPER | K_LOWER) == 0 {
-        "o"
-    } else if kinds & K_LOWER == 0 && b.iter().filter(|c| c.is_ascii_uppercase()).count() > 1 {
-        "X"
-    } else if first == K_UPPER {
-        "Xx"
-    } else {
-        "x"
+    let index =
+        usize::from(kinds & 0xF) | usize::from(first & 0xF) << 4 | usize::from(b.len() == 1) << 8;
+    match WORD_SHAPE[index] {
+        COUNT_CAPITALS => {
+            if b.iter().filter(|c| c.is_ascii_uppercase()).count() > 1 {
+                "X"
+            } else if first == K_UPPER {
+                "Xx"
+            } else {
+                "x"
+            }
+        }
+        code => SHAPES.get(usize::from(code)).copied().unwrap_or("x"),
     }
 }
+
+/// The shapes of [`WORD_SHAPE`]'s codes.
+const SHAPES: [&str; 6] = ["p", "0", "o", "X", "Xx", "x"];
+
+/// In [`WORD_SHAPE`]: the shape depends on the number of capitals.
+const COUNT_CAPITALS: u8 = 6;
+
+/// Shape code (index into [`SHAPES`], or [`COUNT_CAPITALS`]) of an ASCII word by the union of
+/// its bytes' kinds (bits 0–3), its first byte's kind (bits 4–7) and whether it is one byte
+/// long (bit 8): the rule of [`shape_ascii`] for a word without punctuation.
+const WORD_SHAPE: [u8; 512] = {
+    let mut t = [0u8; 512];
+    let mut index = 0;
+    while index < 512 {
+        let kinds = (index & 0xF) as u8;
+        let first = ((index >> 4) & 0xF) as u8;
+        let one = index >> 8 == 1;
+        t[index] = if one && first == K_OTHER {
+            0
+        } else if kinds == K_DIGIT {
+            1
+        } else if kinds & (K_UPPER | K_LOWER) == 0 {
+            2
+        } else if kinds & K_LOWER == 0 && !one && kinds == K_UPPER {
+            // Only capitals, at least two.
+            3
+        } else if kinds & K_LOWER == 0 && !one {
+            COUNT_CAPITALS
+        } else if first == K_UPPER {
+            4
+        } else {
+            5
+        };
+        index += 1;
+    }
+    t
+};
 
 const WORD: u8 = 0;
 const SPACE: u8 = 1;
@@ -651,6 +708,23 @@ mod tests {
             if fast.len() == 1 {
                 assert_eq!(fast, general, "{w:?}");
             }
+        }
+    }
+
+    #[test]
+    fn character_classes_equal_the_general_rule() {
+        // Non-ASCII characters (ASCII has its own table): the ranges that `class_at` answers
+        // without a table search, and around them.
+        for c in ('\u{80}'..='\u{3000}').chain(['\u{FEFF}', '\u{1F642}']) {
+            let s = c.to_string();
+            let general = if c.is_whitespace() {
+                SPACE
+            } else if unicode_categories::UnicodeCategories::is_punctuation(c) {
+                PUNCT
+            } else {
+                WORD
+            };
+            assert_eq!(class_at(&s, 0), (general, c.len_utf8()), "{c:?}");
         }
     }
 
