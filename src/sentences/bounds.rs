@@ -183,6 +183,19 @@ fn skip_quiet(bytes: &[u8], mut pos: usize) -> usize {
     pos
 }
 
+/// [`QUIET_ASCII`] as a [`Part`] (`Other` for the bytes that are not quiet, never read).
+const QUIET_PART: [Part; 256] = {
+    let mut t = [Part::Other; 256];
+    let mut b = 0;
+    while b < 256 {
+        if QUIET_ASCII[b] != NOT_QUIET {
+            t[b] = PARTS[QUIET_ASCII[b] as usize];
+        }
+        b += 1;
+    }
+    t
+};
+
 /// 1 for the bytes that end a quiet run (`QUIET_ASCII` is [`NOT_QUIET`]), else 0.
 const LOUD: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -201,6 +214,13 @@ const LOUD: [u8; 256] = {
 #[inline]
 fn after_quiet(state: State, run: &[u8]) -> State {
     const SP: u8 = Part::SpPlus as u8;
+    // The commonest end of a run: four characters that are not spaces (each one part).
+    if let Some(&[a, b, c, d]) = run.last_chunk::<4>() {
+        let parts = [a, b, c, d].map(|x| QUIET_PART[x as usize]);
+        if !parts.contains(&Part::SpPlus) {
+            return parts;
+        }
+    }
     // The parts that the run shifted in, newest first.
     let mut parts = [0u8; 4];
     let mut n = 0;
