@@ -102,14 +102,14 @@ pub fn tokenize_into(text: &str, range: Range<usize>, out: &mut Vec<Token>) -> R
                         kinds |= kind;
                         hash = hash
                             .wrapping_mul(crate::hashing::BASE)
-                            .wrapping_add(FOLD[b as usize] as u64 + 1);
+                            .wrapping_add(u64::from(FOLD_1[b as usize]));
                         i += 1;
                     }
                     // A word that goes on with a non-ASCII word character takes the general path.
                     if bytes.get(i).is_some_and(|&b| b >= 0x80) && class_at(slice, i).0 == WORD {
                         i = general_word(slice, base, start, i, out);
                     } else {
-                        out.push(ascii_word(base, start, &slice[start..i], hash, kinds));
+                        push_ascii_word(out, base, start, &slice[start..i], hash, kinds);
                     }
                 }
             }
@@ -142,12 +142,15 @@ fn class_at(slice: &str, i: usize) -> (u8, usize) {
     if c.is_ascii() {
         return (ASCII_CLASS[c as usize], 1);
     }
-    let class = if c.is_whitespace() {
-        SPACE
-    } else if unicode_categories::UnicodeCategories::is_punctuation(c) {
-        PUNCT
-    } else {
-        WORD
+    let class = match c {
+        // The commonest non-ASCII characters of news text, without a table search: letters
+        // with diacritics (and the combining marks), and general punctuation (dashes, quotes,
+        // bullets, the ellipsis; category P*).
+        '\u{C0}'..='\u{36F}' => WORD,
+        '\u{2010}'..='\u{2027}' => PUNCT,
+        _ if c.is_whitespace() => SPACE,
+        _ if unicode_categories::UnicodeCategories::is_punctuation(c) => PUNCT,
+        _ => WORD,
     };
     (class, c.len_utf8())
 }
@@ -254,12 +257,13 @@ const WORD_KIND: [u8; 256] = {
     t
 };
 
-/// [`fold_ascii`] of every byte (non-ASCII bytes unchanged; unused).
-const FOLD: [u8; 256] = {
+/// [`fold_ascii`] of every byte plus one: its term in [`crate::hashing::hash_bytes`]
+/// (non-ASCII bytes unused).
+const FOLD_1: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = 0;
     while b < 256 {
-        t[b] = fold_ascii(b as u8);
+        t[b] = fold_ascii(b as u8).wrapping_add(1);
         b += 1;
     }
     t
@@ -294,52 +298,117 @@ const POWERS: [u64; 65] = {
     t
 };
 
-/// The token of the ASCII word `surface` at `start` (after `base`), the same as [`Token::new`]:
-/// `hash` is the hash of its normalised form and `kinds` the union of its bytes' kinds, both
-/// accumulated by the scan.
+/// Pushes the token of the ASCII word `surface` at `start` (after `base`), the same as
+/// [`Token::new`]: `hash` is the hash of its normalised form and `kinds` the union of its
+/// bytes' kinds, both accumulated by the scan. The token is pushed first and its normalised form
+/// written in place (fewer copies of the token).
 #[inline]
-fn ascii_word(base: usize, start: usize, surface: &str, hash: u64, kinds: u8) -> Token {
-    let norm = if kinds & K_DIGIT != 0 {
-        normalise_compact(surface)
-    } else {
-        let mut n = CompactString::new(surface);
-        if kinds & K_UPPER != 0 {
-            n.make_ascii_lowercase();
-        }
-        n
-    };
+fn push_ascii_word(
+    out: &mut Vec<Token>,
+    base: usize,
+    start: usize,
+    surface: &str,
+    hash: u64,
+    kinds: u8,
+) {
     let pow = match POWERS.get(surface.len()) {
         Some(&p) => p,
-        None => hash_bytes(norm.as_bytes()).1,
+        // `BASE^len`, the same for the surface as for its normalised form (same length).
+        None => hash_bytes(surface.as_bytes()).1,
     };
-    Token {
+    out.push(Token {
         start: base + start,
         end: base + start + surface.len(),
-        norm,
+        norm: CompactString::const_new(""),
         shape: ascii_word_shape(surface.as_bytes(), kinds),
         key: (hash, pow),
+    });
+    let Some(t) = out.last_mut() else {
+        return;
+    };
+    if kinds & K_DIGIT != 0 {
+        t.norm = normalise_compact(surface);
+    } else {
+        t.norm = compact_ascii(surface);
+        if kinds & K_UPPER != 0 {
+            t.norm.make_ascii_lowercase();
+        }
     }
 }
 
+/// `CompactString::new(s)`, with a copy of known length for the commonest lengths of words
+/// (a call to `memcpy` of a variable length costs more than the rest of the construction).
+#[inline(always)]
+fn compact_ascii(s: &str) -> CompactString {
+    macro_rules! by_length {
+        ($($n:literal)*) => {
+            match s.len() {
+                $($n => CompactString::new(s.get(..$n).unwrap_or_default()),)*
+                _ => CompactString::new(s),
+            }
+        };
+    }
+    by_length!(1 2 3 4 5 6 7 8 9 10 11 12)
+}
+
 /// [`shape_ascii`] of an ASCII word (no punctuation, so never `0` with a `.` or `,`) whose
-/// bytes' kinds are `kinds`.
+/// bytes' kinds are `kinds`: read from [`WORD_SHAPE`], except for a word of capitals mixed with
+/// digits or other characters (no lower-case letter), whose capitals are counted.
 #[inline]
 fn ascii_word_shape(b: &[u8], kinds: u8) -> &'static str {
     let first = b.first().map_or(0, |&c| WORD_KIND[c as usize]);
-    if b.len() == 1 && first == K_OTHER {
-        "p"
-    } else if kinds == K_DIGIT {
-        "0"
-    } else if kinds & (K_UPPER | K_LOWER) == 0 {
-        "o"
-    } else if kinds & K_LOWER == 0 && b.iter().filter(|c| c.is_ascii_uppercase()).count() > 1 {
-        "X"
-    } else if first == K_UPPER {
-        "Xx"
-    } else {
-        "x"
+    let index =
+        usize::from(kinds & 0xF) | usize::from(first & 0xF) << 4 | usize::from(b.len() == 1) << 8;
+    match WORD_SHAPE[index] {
+        COUNT_CAPITALS => {
+            if b.iter().filter(|c| c.is_ascii_uppercase()).count() > 1 {
+                "X"
+            } else if first == K_UPPER {
+                "Xx"
+            } else {
+                "x"
+            }
+        }
+        code => SHAPES.get(usize::from(code)).copied().unwrap_or("x"),
     }
 }
+
+/// The shapes of [`WORD_SHAPE`]'s codes.
+const SHAPES: [&str; 6] = ["p", "0", "o", "X", "Xx", "x"];
+
+/// In [`WORD_SHAPE`]: the shape depends on the number of capitals.
+const COUNT_CAPITALS: u8 = 6;
+
+/// Shape code (index into [`SHAPES`], or [`COUNT_CAPITALS`]) of an ASCII word by the union of
+/// its bytes' kinds (bits 0–3), its first byte's kind (bits 4–7) and whether it is one byte
+/// long (bit 8): the rule of [`shape_ascii`] for a word without punctuation.
+const WORD_SHAPE: [u8; 512] = {
+    let mut t = [0u8; 512];
+    let mut index = 0;
+    while index < 512 {
+        let kinds = (index & 0xF) as u8;
+        let first = ((index >> 4) & 0xF) as u8;
+        let one = index >> 8 == 1;
+        t[index] = if one && first == K_OTHER {
+            0
+        } else if kinds == K_DIGIT {
+            1
+        } else if kinds & (K_UPPER | K_LOWER) == 0 {
+            2
+        } else if kinds & K_LOWER == 0 && !one && kinds == K_UPPER {
+            // Only capitals, at least two.
+            3
+        } else if kinds & K_LOWER == 0 && !one {
+            COUNT_CAPITALS
+        } else if first == K_UPPER {
+            4
+        } else {
+            5
+        };
+        index += 1;
+    }
+    t
+};
 
 const WORD: u8 = 0;
 const SPACE: u8 = 1;
@@ -639,6 +708,23 @@ mod tests {
             if fast.len() == 1 {
                 assert_eq!(fast, general, "{w:?}");
             }
+        }
+    }
+
+    #[test]
+    fn character_classes_equal_the_general_rule() {
+        // Non-ASCII characters (ASCII has its own table): the ranges that `class_at` answers
+        // without a table search, and around them.
+        for c in ('\u{80}'..='\u{3000}').chain(['\u{FEFF}', '\u{1F642}']) {
+            let s = c.to_string();
+            let general = if c.is_whitespace() {
+                SPACE
+            } else if unicode_categories::UnicodeCategories::is_punctuation(c) {
+                PUNCT
+            } else {
+                WORD
+            };
+            assert_eq!(class_at(&s, 0), (general, c.len_utf8()), "{c:?}");
         }
     }
 

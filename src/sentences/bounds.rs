@@ -104,7 +104,7 @@ const PARTS: [Part; 11] = [
 
 type State = [Part; 4];
 
-#[inline]
+#[inline(always)]
 fn advance(parts: State, cat: SentenceCat) -> State {
     match (parts[3], cat) {
         (Part::ClosePlus, SC_Close) | (Part::SpPlus, SC_Sp) => parts,
@@ -160,6 +160,99 @@ fn quiet(parts: &State) -> bool {
         Part::SpPlus => !matches!(parts[2], Part::ATerm | Part::STerm | Part::ClosePlus),
         _ => false,
     }
+}
+
+/// The first byte at or after `pos` that is not a quiet ASCII character (see [`QUIET_ASCII`]),
+/// or `bytes.len()`: eight bytes per step (one test of their table entries together), then
+/// byte by byte.
+#[inline]
+fn skip_quiet(bytes: &[u8], mut pos: usize) -> usize {
+    while let Some(chunk) = bytes.get(pos..pos + 8) {
+        let loud = chunk.iter().fold(0u8, |acc, &b| acc | LOUD[b as usize]);
+        if loud != 0 {
+            break;
+        }
+        pos += 8;
+    }
+    while let Some(&b) = bytes.get(pos) {
+        if LOUD[b as usize] != 0 {
+            break;
+        }
+        pos += 1;
+    }
+    pos
+}
+
+/// [`QUIET_ASCII`] as a [`Part`] (`Other` for the bytes that are not quiet, never read).
+const QUIET_PART: [Part; 256] = {
+    let mut t = [Part::Other; 256];
+    let mut b = 0;
+    while b < 256 {
+        if QUIET_ASCII[b] != NOT_QUIET {
+            t[b] = PARTS[QUIET_ASCII[b] as usize];
+        }
+        b += 1;
+    }
+    t
+};
+
+/// 1 for the bytes that end a quiet run (`QUIET_ASCII` is [`NOT_QUIET`]), else 0.
+const LOUD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (QUIET_ASCII[b] == NOT_QUIET) as u8;
+        b += 1;
+    }
+    t
+};
+
+/// The state after the quiet characters `run` (all quiet ASCII bytes, see [`QUIET_ASCII`]) from
+/// the quiet `state`: each byte shifts its part into the state, except a space after a space
+/// (`SpPlus` is one part for a run of spaces). Only the last parts matter, so the run is read
+/// backwards, up to its last four parts.
+#[inline]
+fn after_quiet(state: State, run: &[u8]) -> State {
+    const SP: u8 = Part::SpPlus as u8;
+    // The commonest end of a run: four characters that are not spaces (each one part).
+    if let Some(&[a, b, c, d]) = run.last_chunk::<4>() {
+        let parts = [a, b, c, d].map(|x| QUIET_PART[x as usize]);
+        if !parts.contains(&Part::SpPlus) {
+            return parts;
+        }
+    }
+    // The parts that the run shifted in, newest first.
+    let mut parts = [0u8; 4];
+    let mut n = 0;
+    let mut j = run.len();
+    while n < 4 {
+        let Some(k) = j.checked_sub(1) else {
+            break;
+        };
+        let part = QUIET_ASCII[run[k] as usize];
+        j = k;
+        if part == SP {
+            while j > 0 && QUIET_ASCII[run[j - 1] as usize] == SP {
+                j -= 1;
+            }
+        }
+        parts[n] = part;
+        n += 1;
+    }
+    // Spaces at the very start of the run extend the state's own run of spaces.
+    if j == 0 && n > 0 && parts[n - 1] == SP && state[3] == Part::SpPlus {
+        n -= 1;
+    }
+    let mut out = state;
+    for k in 0..4 {
+        // Position 3 - k of the result is the k-th newest part: from the run, then the state.
+        out[3 - k] = if k < n {
+            PARTS.get(parts[k] as usize).copied().unwrap_or(Part::Other)
+        } else {
+            state[3 - (k - n)]
+        };
+    }
+    out
 }
 
 fn match_sb8(parts: &State, ahead: &str) -> bool {
@@ -223,25 +316,12 @@ pub(crate) fn segments(text: &str, mut f: impl FnMut(usize, usize)) {
     while pos < bytes.len() {
         // Fast path: in a quiet state no rule breaks before any character, and an ASCII
         // letter, digit, space or other character that is neither a terminator, a closing
-        // mark nor a line break only shifts its part into the state, which stays quiet.
+        // mark nor a line break only shifts its part into the state, which stays quiet: skip
+        // the whole run of them at once, then derive the state from its last parts.
         if quiet(&state) {
-            // The state as four bytes, the newest in the top byte.
-            let mut packed = u32::from_le_bytes(state.map(|p| p as u8));
-            const SP: u32 = Part::SpPlus as u32;
-            while let Some(&b) = bytes.get(pos) {
-                let part = QUIET_ASCII[b as usize];
-                if part == NOT_QUIET {
-                    break;
-                }
-                let part = part as u32;
-                if !(part == SP && packed >> 24 == SP) {
-                    packed = (packed >> 8) | (part << 24);
-                }
-                pos += 1;
-            }
-            state = packed
-                .to_le_bytes()
-                .map(|b| PARTS.get(b as usize).copied().unwrap_or(Part::Other));
+            let run = pos;
+            pos = skip_quiet(bytes, pos);
+            state = after_quiet(state, bytes.get(run..pos).unwrap_or_default());
             if pos == bytes.len() {
                 break;
             }
@@ -328,6 +408,71 @@ mod tests {
         t.split_sentence_bound_indices()
             .map(|(i, s)| (i, i + s.len()))
             .collect()
+    }
+
+    /// [`after_quiet`] against shifting each byte's part in, one at a time.
+    #[test]
+    fn after_quiet_equals_the_byte_by_byte_state() {
+        let quiet_bytes: Vec<u8> = (0u8..128).filter(|&b| LOUD[b as usize] == 0).collect();
+        assert!(quiet_bytes.contains(&b' ') && quiet_bytes.contains(&b'a'));
+        assert!(!quiet_bytes.contains(&b'.') && !quiet_bytes.contains(&b'\n'));
+        let alphabet = [b' ', b' ', b'\t', b'a', b'Z', b'0', b',', b'#'];
+        let starts: Vec<State> = {
+            let parts = [
+                Part::UpperLower,
+                Part::Other,
+                Part::SpPlus,
+                Part::ATerm,
+                Part::Sot,
+            ];
+            let mut v = Vec::new();
+            for &a in &parts {
+                for &b in &parts {
+                    for &c in &[Part::UpperLower, Part::Other, Part::SpPlus] {
+                        let st = [Part::Sot, a, b, c];
+                        if quiet(&st) {
+                            v.push(st);
+                        }
+                    }
+                }
+            }
+            v
+        };
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for len in 0..24 {
+            for _ in 0..200 {
+                let run: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        alphabet[(seed % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                for &st in &starts {
+                    let mut want = st;
+                    for &b in &run {
+                        want = advance(want, category(b as char));
+                    }
+                    assert_eq!(after_quiet(st, &run), want, "{st:?} {run:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn skip_quiet_stops_at_the_first_loud_byte() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut v = vec![b'a'; len];
+                if at < len {
+                    v[at] = if at % 2 == 0 { b'.' } else { 0xC3 };
+                }
+                for from in 0..=at.min(len) {
+                    assert_eq!(skip_quiet(&v, from), at.min(len), "{len} {at} {from}");
+                }
+            }
+        }
     }
 
     #[test]
