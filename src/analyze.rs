@@ -346,11 +346,24 @@ impl<'m> Analyzer<'m> {
         // The span and two tokens either side: all that technique features read.
         let lo = r.start.saturating_sub(2);
         let hi = (r.end + 2).min(doc.len());
-        doc.tokens(lo..hi, &mut buf.tokens);
+        doc.technique_words(self.model, &self.heads, lo..hi, buf);
         doc.word_ids(r.clone(), &mut buf.words);
         let n = repeats.count_ids(&buf.words);
-        let probs =
-            technique_probabilities_fast(self.model, &self.heads, r.start - lo..r.end - lo, n, buf);
+        let view = DocWindow {
+            doc,
+            lo,
+            hi,
+            words: &buf.doc_words,
+        };
+        let probs = technique_probabilities_fast(
+            self.model,
+            &self.heads,
+            &view,
+            r.start - lo..r.end - lo,
+            n,
+            &mut buf.scratch,
+            &mut buf.probs,
+        );
         best_of(self.model, probs)
     }
 
@@ -471,8 +484,11 @@ fn shape_code(shape: &str) -> u8 {
 }
 
 /// Every value of `Token::shape`; `shapes` stores an index into it.
+#[cfg(test)]
 const SHAPES: [&str; 6] = ["p", "Xx", "X", "x", "0", "o"];
 const PUNCT: u8 = 0;
+/// The code of `X` (all caps).
+const ALL_CAPS: u8 = 2;
 
 /// The document's tokens as far as the technique head needs them: per token the id of its
 /// normalised form (equal forms, equal ids, numbered in order of first occurrence) and its
@@ -555,17 +571,6 @@ impl DocWords {
         }));
     }
 
-    /// Tokens `r` rebuilt (normalised form and shape; offsets 0), into `out`.
-    fn tokens(&self, r: Range<usize>, out: &mut Vec<Token>) {
-        out.clear();
-        let pairs = self.ids_seq[r.clone()].iter().zip(&self.shapes[r]);
-        out.extend(pairs.map(|(&id, &shape)| {
-            let mut t = self.forms[id as usize].clone();
-            t.shape = SHAPES[shape as usize];
-            t
-        }));
-    }
-
     /// Ids of the non-punctuation tokens of `r`, into `out`.
     fn word_ids(&self, r: Range<usize>, out: &mut Vec<u32>) {
         out.clear();
@@ -573,10 +578,88 @@ impl DocWords {
         out.extend(pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0));
     }
 
+    /// Makes sure `buf.doc_words` holds the technique word of every word id of tokens `r`
+    /// (each id is looked up once per document).
+    fn technique_words(
+        &self,
+        model: &Model,
+        heads: &CompiledHeads,
+        r: Range<usize>,
+        buf: &mut TechniqueBuffers,
+    ) {
+        if buf.known.len() < self.forms.len() {
+            buf.known.resize(self.forms.len(), false);
+            buf.doc_words
+                .resize(self.forms.len(), crate::compiled::TechWord::UNKNOWN);
+        }
+        for &id in self.ids_seq.get(r).unwrap_or_default() {
+            let id = id as usize;
+            if let (Some(known), Some(w), Some(t)) = (
+                buf.known.get_mut(id),
+                buf.doc_words.get_mut(id),
+                self.forms.get(id),
+            ) {
+                if !*known {
+                    *w = heads.technique_word(model, t.piece());
+                    *known = true;
+                }
+            }
+        }
+    }
+
     fn repeat_counter(&self) -> RepeatCounter {
         let pairs = self.ids_seq.iter().zip(&self.shapes);
         let seq = pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0).collect();
         RepeatCounter::from_ids(seq, self.forms.len())
+    }
+}
+
+/// Tokens `lo..hi` of a document as the technique head reads them (`words`: the technique
+/// word of each word id, see [`DocWords::technique_words`]).
+struct DocWindow<'a> {
+    doc: &'a DocWords,
+    lo: usize,
+    hi: usize,
+    words: &'a [crate::compiled::TechWord],
+}
+
+impl DocWindow<'_> {
+    /// Word id of token `i` of the window.
+    #[inline]
+    fn id(&self, i: usize) -> Option<usize> {
+        let j = self.lo + i;
+        if j < self.hi {
+            self.doc.ids_seq.get(j).map(|&id| id as usize)
+        } else {
+            None
+        }
+    }
+}
+
+impl crate::compiled::TechniqueTokens for DocWindow<'_> {
+    fn len(&self) -> usize {
+        self.hi - self.lo
+    }
+
+    #[inline]
+    fn word(&self, i: usize) -> crate::compiled::TechWord {
+        self.id(i)
+            .and_then(|id| self.words.get(id))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    #[inline]
+    fn norm(&self, i: usize) -> &str {
+        self.id(i)
+            .and_then(|id| self.doc.forms.get(id))
+            .map_or("", |t| t.norm.as_str())
+    }
+
+    #[inline]
+    fn caps(&self, i: usize) -> bool {
+        let j = self.lo + i;
+        j < self.hi && self.doc.shapes.get(j) == Some(&ALL_CAPS)
     }
 }
 
@@ -807,6 +890,15 @@ mod tests {
     /// Document word ids number the distinct normalised forms in order of first occurrence,
     /// whether a word is found in the word table or not, and with or without the sentence's
     /// infos at hand.
+    #[test]
+    fn shape_codes_index_the_shapes() {
+        for (k, shape) in SHAPES.iter().enumerate() {
+            assert_eq!(shape_code(shape) as usize, k);
+        }
+        assert_eq!(SHAPES[PUNCT as usize], "p");
+        assert_eq!(SHAPES[ALL_CAPS as usize], "X");
+    }
+
     #[test]
     fn document_word_ids_number_forms_in_order_of_first_occurrence() {
         let model = Model::embedded().unwrap();

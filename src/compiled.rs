@@ -633,6 +633,8 @@ struct TechniqueTable {
     /// Built on first use (from the technique head's names), so that documents without a span
     /// never pay for it.
     grams: std::sync::OnceLock<GramTable>,
+    /// The word features, built on first use like `grams`.
+    words: std::sync::OnceLock<TechWords>,
     bias: u32,
     caps: u32,
     /// `lx:` × lexicon list.
@@ -647,6 +649,7 @@ impl Default for TechniqueTable {
     fn default() -> Self {
         TechniqueTable {
             grams: std::sync::OnceLock::new(),
+            words: std::sync::OnceLock::new(),
             bias: NONE,
             caps: NONE,
             lx: [NONE; 32],
@@ -667,12 +670,258 @@ impl TechniqueTable {
         let piece = |s: &'static str| col(index, Name::one(p::LEN, Piece::new(s)));
         TechniqueTable {
             grams: std::sync::OnceLock::new(),
+            words: std::sync::OnceLock::new(),
             bias: col(index, Name::lit(p::BIAS)),
             caps: col(index, Name::lit(p::CAPS)),
             lx,
             len: ["1", "2", "3", "4-6", "7-12", "13+"].map(piece),
             rep: ["1", "2", "3+"].map(|s| col(index, Name::one(p::REP, Piece::new(s)))),
         }
+    }
+}
+
+// Slots of `TechWord::cols`: the technique head's one-word features.
+const TW_W: usize = 0;
+const TW_FIRST: usize = 1;
+const TW_LAST: usize = 2;
+const TW_L2: usize = 3;
+const TW_L1: usize = 4;
+const TW_R1: usize = 5;
+const TW_R2: usize = 6;
+
+/// What one word contributes to the technique head: the columns of its one-word features, its
+/// bigram sides and lexicon bits, found once per word ([`CompiledHeads::technique_word`]) so
+/// that a span reads its words' features without building or comparing a name.
+#[derive(Debug, Clone, Copy)]
+pub struct TechWord {
+    /// Columns of `w:`, `first:`, `last:`, `l2:`, `l1:`, `r1:`, `r2:` with this word.
+    cols: [u32; 7],
+    /// Index of the word among the technique head's words (pairs of ids key its bigrams).
+    id: u32,
+    /// Sides of a stored `b:` bigram the word occurs on ([`B_FIRST`], [`B_SECOND`]).
+    bigram: u16,
+    /// The word contains a space: a bigram starting with it is looked up by name (a stored
+    /// `b:` name is split at its first space).
+    spaced: bool,
+    /// Lexicon bits.
+    lex: u32,
+}
+
+impl TechWord {
+    /// A word that occurs in no technique feature and in no lexicon list.
+    pub const UNKNOWN: TechWord = TechWord {
+        cols: [NONE; 7],
+        id: NONE,
+        bigram: 0,
+        spaced: false,
+        lex: 0,
+    };
+}
+
+impl Default for TechWord {
+    fn default() -> Self {
+        TechWord::UNKNOWN
+    }
+}
+
+/// The technique head's words: every word of a stored `w:`, `first:`, `last:`, `l2:`, `l1:`,
+/// `r1:`, `r2:` name or either side of a `b:` name, with its columns (read off the names, each
+/// once), and the bigrams by the pair of their words' ids.
+#[derive(Debug, Clone, Default)]
+struct TechWords {
+    /// Word hash → index into `words` (confirmed against the word's bytes).
+    table: WordTable,
+    words: Vec<TechWord>,
+    /// The words' bytes, concatenated; `ends[k]` ends word `k`.
+    text: Vec<u8>,
+    ends: Vec<u32>,
+    /// `b:A B` by the ids of A and B.
+    bigrams: rustc_hash::FxHashMap<u64, u32>,
+    /// Columns of the sentinels `<s>` (before the document) and `</s>` (after it).
+    bos: [u32; 7],
+    eos: [u32; 7],
+    /// Index in `words` of each word of the word table of [`CompiledHeads`] (by its table id),
+    /// or [`NONE`].
+    by_table: Vec<u32>,
+}
+
+impl TechWords {
+    /// The words of the technique head's names (`index`), each also found in the word table of
+    /// `heads` (see `by_table`).
+    fn of(index: &FeatureIndex, heads: &CompiledHeads) -> Self {
+        use crate::features::pieces as p;
+        let mut t = TechWords {
+            table: WordTable::with_capacity(1 << 12),
+            ..TechWords::default()
+        };
+        const ONE: [(&[u8], usize); 7] = [
+            (b"w:", TW_W),
+            (b"first:", TW_FIRST),
+            (b"last:", TW_LAST),
+            (b"l2:", TW_L2),
+            (b"l1:", TW_L1),
+            (b"r1:", TW_R1),
+            (b"r2:", TW_R2),
+        ];
+        // One pass over every name (no prefix is a prefix of another).
+        index.for_each_with_prefix(&[], |c, name| {
+            if !matches!(name.first(), Some(b'w' | b'f' | b'l' | b'r' | b'b')) {
+                return;
+            }
+            if let Some(rest) = name.strip_prefix(b"b:") {
+                // `b:A B` with A the part before the first space: the only split a pair of
+                // words without a space in the first one can match.
+                let Some(at) = rest.iter().position(|&b| b == b' ') else {
+                    return;
+                };
+                let (a, b) = (&rest[..at], &rest[at + 1..]);
+                let ka = t.entry(a);
+                ka.bigram |= B_FIRST;
+                let ka = ka.id;
+                let kb = t.entry(b);
+                kb.bigram |= B_SECOND;
+                let kb = kb.id;
+                t.bigrams.insert(pair(ka, kb), c);
+                return;
+            }
+            for (prefix, slot) in ONE {
+                if let Some(w) = name.strip_prefix(prefix) {
+                    t.entry(w).cols[slot] = c;
+                    return;
+                }
+            }
+        });
+        let cols = |t: &TechWords, w: Piece<'_>| t.get(w).map_or([NONE; 7], |x| x.cols);
+        t.bos = cols(&t, p::BOS);
+        t.eos = cols(&t, p::EOS);
+        t.by_table = vec![NONE; heads.infos.len()];
+        for k in 0..t.words.len() as u32 {
+            let Some(w) = t.word(k) else {
+                continue;
+            };
+            if let Some(slot) = heads
+                .find(crate::hashing::hash_bytes(w).0, w)
+                .and_then(|id| t.by_table.get_mut(id as usize))
+            {
+                *slot = k;
+            }
+        }
+        t
+    }
+
+    /// The entry of word `w`, added (no column yet) when absent.
+    fn entry(&mut self, w: &[u8]) -> &mut TechWord {
+        let h = crate::hashing::hash_bytes(w).0;
+        let k = match self.find(h, w) {
+            Some(k) => k,
+            None => {
+                let k = self.words.len() as u32;
+                self.words.push(TechWord {
+                    id: k,
+                    ..TechWord::UNKNOWN
+                });
+                self.text.extend_from_slice(w);
+                self.ends.push(self.text.len() as u32);
+                self.table.insert(h, k);
+                k
+            }
+        };
+        &mut self.words[k as usize]
+    }
+
+    /// Index of the word `w` of hash `h`, when present.
+    fn find(&self, h: u64, w: &[u8]) -> Option<u32> {
+        let slots = &self.table.slots;
+        let mask = slots.len().wrapping_sub(1);
+        let mut at = self.table.home(h);
+        // At most half the slots are used: an empty slot ends every probe sequence.
+        for _ in 0..slots.len() {
+            let (sh, k) = *slots.get(at & mask)?;
+            if k == EMPTY {
+                return None;
+            }
+            if sh == h && self.word(k) == Some(w) {
+                return Some(k);
+            }
+            at = (at & mask) + 1;
+        }
+        None
+    }
+
+    fn word(&self, k: u32) -> Option<&[u8]> {
+        let k = k as usize;
+        let start = match k.checked_sub(1) {
+            Some(j) => *self.ends.get(j)? as usize,
+            None => 0,
+        };
+        self.text.get(start..*self.ends.get(k)? as usize)
+    }
+
+    /// The entry of a word given as a piece (with its hash).
+    fn get(&self, w: Piece<'_>) -> Option<&TechWord> {
+        let k = self.find(w.hash, w.text.as_bytes())?;
+        self.words.get(k as usize)
+    }
+}
+
+/// A span and the tokens around it as the technique head reads them: per token its
+/// [`TechWord`], its normalised form and whether its shape is all caps (`X`). Token `i` of a
+/// view is token `i` of some window of a document; a span at `range` of the view has its two
+/// context tokens either side in the view unless the document ends there.
+pub(crate) trait TechniqueTokens {
+    /// Number of tokens.
+    fn len(&self) -> usize;
+    /// The technique word of token `i` (unknown beyond the end).
+    fn word(&self, i: usize) -> TechWord;
+    /// The normalised form of token `i` (empty beyond the end).
+    fn norm(&self, i: usize) -> &str;
+    /// Whether token `i` is all caps.
+    fn caps(&self, i: usize) -> bool;
+}
+
+/// A window of tokens with their technique words.
+pub(crate) struct TokenWords<'a> {
+    tokens: &'a [Token],
+    words: &'a [TechWord],
+}
+
+impl<'a> TokenWords<'a> {
+    /// `tokens` with their technique words, found into `words`.
+    #[cfg(test)]
+    pub(crate) fn new(
+        model: &Model,
+        heads: &CompiledHeads,
+        tokens: &'a [Token],
+        words: &'a mut Vec<TechWord>,
+    ) -> Self {
+        words.clear();
+        words.extend(
+            tokens
+                .iter()
+                .map(|t| heads.technique_word(model, t.piece())),
+        );
+        TokenWords { tokens, words }
+    }
+}
+
+impl TechniqueTokens for TokenWords<'_> {
+    fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    #[inline]
+    fn word(&self, i: usize) -> TechWord {
+        self.words.get(i).copied().unwrap_or_default()
+    }
+
+    #[inline]
+    fn norm(&self, i: usize) -> &str {
+        self.tokens.get(i).map_or("", |t| t.norm.as_str())
+    }
+
+    #[inline]
+    fn caps(&self, i: usize) -> bool {
+        self.tokens.get(i).is_some_and(|t| t.shape == "X")
     }
 }
 
@@ -864,17 +1113,43 @@ pub struct TechniqueScratch {
     set: ColumnSet,
     joined: String,
     bounds: Vec<usize>,
+    /// Technique words of the window of tokens around a span.
+    words: Vec<TechWord>,
 }
 
 impl CompiledHeads {
+    /// The technique head's features of the word `w` (see [`TechWord`]).
+    pub(crate) fn technique_word(&self, model: &Model, w: Piece<'_>) -> TechWord {
+        let words = self.technique_words(model);
+        let info = self.info(w);
+        let found = match info.table_id() {
+            Some(k) => words
+                .by_table
+                .get(k as usize)
+                .and_then(|&i| words.words.get(i as usize)),
+            None => words.get(w),
+        };
+        let mut tw = found.copied().unwrap_or_default();
+        tw.lex = info.lex;
+        tw.spaced = w.text.as_bytes().contains(&b' ');
+        tw
+    }
+
+    /// The technique head's words, built on first use.
+    fn technique_words(&self, model: &Model) -> &TechWords {
+        self.technique
+            .words
+            .get_or_init(|| TechWords::of(&model.technique.index, self))
+    }
+
     /// The technique head's columns of the span at tokens `range` of `tokens`, whose words occur
     /// `repeats` times in its document, written to `out` in ascending order without repeats:
     /// the columns of [`crate::features::binary_unit_row`] of
     /// [`crate::features::technique_features`] into a [`crate::features::Lookup`] (checked by
-    /// tests), found without building a name for most features. Character n-grams of up to
-    /// seven bytes (all n-grams of ASCII text) are read off the joined span as packed integers
-    /// and found in a hash table; longer ones and the word features go through
-    /// [`FeatureIndex::find`]. A range outside `tokens` has no columns.
+    /// tests), found without building a name for most features. Each word's features are found
+    /// once ([`TechWord`]); character n-grams of up to seven bytes (all n-grams of ASCII text)
+    /// are read off the joined span as packed integers and found in a hash table; longer ones go
+    /// through [`FeatureIndex::find`]. A range outside `tokens` has no columns.
     pub fn technique_columns(
         &self,
         model: &Model,
@@ -885,24 +1160,34 @@ impl CompiledHeads {
         out: &mut Vec<u32>,
     ) {
         out.clear();
-        self.technique_set(model, tokens, range, repeats, scratch);
+        self.technique_set_of_tokens(model, tokens, range, repeats, scratch);
         scratch.set.drain_into(out);
     }
 
-    /// The technique head's class probabilities of the span at tokens `range` of `tokens`
-    /// (`repeats` as in [`CompiledHeads::technique_columns`]), written into `out`: the
-    /// probabilities of the binary unit row of its columns, summed column by column in
-    /// ascending order as they are read out of the set (no list of columns).
-    pub(crate) fn technique_probabilities(
+    /// The technique head's class probabilities of the span at `range` of `view` (`repeats` as
+    /// in [`CompiledHeads::technique_columns`]), written into `out` (left empty when `range` is
+    /// not inside the view): the probabilities of the binary unit row of its columns, summed
+    /// column by column in ascending order as they are read out of the set (no list of
+    /// columns).
+    pub(crate) fn technique_probabilities_of(
         &self,
         model: &Model,
-        tokens: &[Token],
+        view: &impl TechniqueTokens,
         range: std::ops::Range<usize>,
         repeats: usize,
         scratch: &mut TechniqueScratch,
         out: &mut Vec<f32>,
     ) {
-        self.technique_set(model, tokens, range, repeats, scratch);
+        out.clear();
+        if range.start > range.end || range.end > view.len() {
+            return;
+        }
+        self.technique_set(model, view, range, repeats, scratch);
+        Self::probabilities_of_set(model, scratch, out);
+    }
+
+    /// The probabilities of the columns in `scratch.set` (emptying it).
+    fn probabilities_of_set(model: &Model, scratch: &mut TechniqueScratch, out: &mut Vec<f32>) {
         let set = &mut scratch.set;
         // The value of `binary_unit_row`.
         let v = 1.0 / (set.count().max(1) as f32).sqrt();
@@ -913,8 +1198,9 @@ impl CompiledHeads {
     }
 
     /// Puts the columns of [`CompiledHeads::technique_columns`] into `scratch.set` (left empty
-    /// when the range is outside `tokens`).
-    fn technique_set(
+    /// when the range is outside `tokens`): the technique words of the span and two tokens
+    /// either side, then [`CompiledHeads::technique_set`].
+    fn technique_set_of_tokens(
         &self,
         model: &Model,
         tokens: &[Token],
@@ -922,24 +1208,62 @@ impl CompiledHeads {
         repeats: usize,
         scratch: &mut TechniqueScratch,
     ) {
-        use crate::features::pieces as p;
-        let Some(span) = tokens.get(range.clone()) else {
+        if range.start > range.end || range.end > tokens.len() {
             return;
+        }
+        let lo = range.start.saturating_sub(2);
+        let hi = (range.end + 2).min(tokens.len());
+        let window = &tokens[lo..hi];
+        let mut words = std::mem::take(&mut scratch.words);
+        words.clear();
+        words.extend(window.iter().map(|t| self.technique_word(model, t.piece())));
+        let view = TokenWords {
+            tokens: window,
+            words: &words,
         };
+        self.technique_set(
+            model,
+            &view,
+            range.start - lo..range.end - lo,
+            repeats,
+            scratch,
+        );
+        scratch.words = words;
+    }
+
+    /// Puts the columns of the span at `range` of `view` (inside it) into `scratch.set`.
+    fn technique_set(
+        &self,
+        model: &Model,
+        view: &impl TechniqueTokens,
+        range: std::ops::Range<usize>,
+        repeats: usize,
+        scratch: &mut TechniqueScratch,
+    ) {
+        use crate::features::pieces as p;
         let t = &self.technique;
         let index = &model.technique.index;
+        let words = self.technique_words(model);
         let set = &mut scratch.set;
         set.reserve(index.column_bound());
-        let find = |name: Name<'_>| index.find(&name).unwrap_or(NONE);
         set.insert(t.bias);
         let names = model.lexicon.names().len();
-        for (i, tok) in span.iter().enumerate() {
-            let w = tok.piece();
-            set.insert(find(Name::one(p::W, w)));
-            if let Some(next) = span.get(i + 1) {
-                set.insert(find(Name::two(p::B, w, next.piece())));
+        for i in range.clone() {
+            let w = view.word(i);
+            set.insert(w.cols[TW_W]);
+            if i + 1 < range.end {
+                let next = view.word(i + 1);
+                if w.spaced {
+                    let name =
+                        Name::two(p::B, Piece::new(view.norm(i)), Piece::new(view.norm(i + 1)));
+                    set.insert(index.find(&name).unwrap_or(NONE));
+                } else if w.bigram & B_FIRST != 0 && next.bigram & B_SECOND != 0 {
+                    if let Some(&c) = words.bigrams.get(&pair(w.id, next.id)) {
+                        set.insert(c);
+                    }
+                }
             }
-            let mut bits = self.info(w).lex;
+            let mut bits = w.lex;
             while bits != 0 {
                 let b = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
@@ -947,18 +1271,18 @@ impl CompiledHeads {
                     set.insert(t.lx[b]);
                 }
             }
-            if tok.shape == "X" {
+            if view.caps(i) {
                 set.insert(t.caps);
             }
         }
-        if let (Some(f), Some(l)) = (span.first(), span.last()) {
-            set.insert(find(Name::one(p::FIRST_W, f.piece())));
-            set.insert(find(Name::one(p::LAST_W, l.piece())));
+        if range.start < range.end {
+            set.insert(view.word(range.start).cols[TW_FIRST]);
+            set.insert(view.word(range.end - 1).cols[TW_LAST]);
         }
-        self.gram_columns(index, span, scratch);
+        self.gram_columns(index, view, range.clone(), scratch);
         let set = &mut scratch.set;
         set.insert(
-            t.len[match span.len() {
+            t.len[match range.len() {
                 0..=1 => 0,
                 2 => 1,
                 3 => 2,
@@ -967,36 +1291,46 @@ impl CompiledHeads {
                 _ => 5,
             }],
         );
-        for (k, p0) in [(2, p::L2), (1, p::L1)] {
-            let w = match range.start.checked_sub(k) {
-                Some(j) => tokens[j].piece(),
-                None => p::BOS,
-            };
-            set.insert(find(Name::one(p0, w)));
+        for (k, slot) in [(2, TW_L2), (1, TW_L1)] {
+            set.insert(match range.start.checked_sub(k) {
+                Some(j) => view.word(j).cols[slot],
+                None => words.bos[slot],
+            });
         }
-        for (k, p0) in [(0, p::R1), (1, p::R2)] {
-            let w = tokens.get(range.end + k).map_or(p::EOS, |t| t.piece());
-            set.insert(find(Name::one(p0, w)));
+        for (k, slot) in [(0, TW_R1), (1, TW_R2)] {
+            let j = range.end + k;
+            set.insert(if j < view.len() {
+                view.word(j).cols[slot]
+            } else {
+                words.eos[slot]
+            });
         }
         set.insert(t.rep[repeats.clamp(1, 3) - 1]);
     }
 
     /// The `c:` columns of the span's character 3-, 4- and 5-grams (the span's normalised
     /// tokens joined by single spaces, as `features::span_char_ngrams`), into the scratch set.
-    fn gram_columns(&self, index: &FeatureIndex, span: &[Token], scratch: &mut TechniqueScratch) {
+    fn gram_columns(
+        &self,
+        index: &FeatureIndex,
+        view: &impl TechniqueTokens,
+        range: std::ops::Range<usize>,
+        scratch: &mut TechniqueScratch,
+    ) {
         use crate::features::pieces as p;
         let TechniqueScratch {
             set,
             joined,
             bounds,
+            ..
         } = scratch;
         let grams = self.technique.grams.get_or_init(|| GramTable::of(index));
         joined.clear();
-        for (i, t) in span.iter().enumerate() {
-            if i > 0 {
+        for i in range.clone() {
+            if i > range.start {
                 joined.push(' ');
             }
-            joined.push_str(&t.norm);
+            joined.push_str(view.norm(i));
         }
         let len = joined.len();
         let ascii = joined.is_ascii();
@@ -1217,6 +1551,68 @@ mod tests {
             drain.for_each(|c| got.push(c));
             assert_eq!(got, want);
             assert_eq!(set.count(), 0);
+        }
+    }
+
+    /// Every stored one-word technique name is found through its word, every stored bigram
+    /// through its words' ids; other words have no column.
+    #[test]
+    fn technique_words_find_exactly_the_stored_names() {
+        let model = Model::embedded().unwrap();
+        let heads = CompiledHeads::new(&model);
+        let index = &model.technique.index;
+        let word = |w: &str| heads.technique_word(&model, Piece::new(w));
+        let slots = [
+            ("w:", TW_W),
+            ("first:", TW_FIRST),
+            ("last:", TW_LAST),
+            ("l2:", TW_L2),
+            ("l1:", TW_L1),
+            ("r1:", TW_R1),
+            ("r2:", TW_R2),
+        ];
+        let words = heads.technique_words(&model);
+        let (mut ones, mut pairs) = (0, 0);
+        for (c, name) in index.columns() {
+            for (prefix, slot) in slots {
+                if let Some(w) = name.strip_prefix(prefix) {
+                    assert_eq!(word(w).cols[slot], c, "{name:?}");
+                    ones += 1;
+                }
+            }
+            if let Some((a, b)) = name.strip_prefix("b:").and_then(|r| r.split_once(' ')) {
+                let (a, b) = (word(a), word(b));
+                assert!(
+                    a.bigram & B_FIRST != 0 && b.bigram & B_SECOND != 0,
+                    "{name:?}"
+                );
+                assert_eq!(words.bigrams.get(&pair(a.id, b.id)), Some(&c), "{name:?}");
+                pairs += 1;
+            }
+        }
+        assert!(ones > 1000 && pairs > 1000, "{ones} {pairs}");
+        assert_eq!(
+            words.bos[TW_L1],
+            col(
+                index,
+                Name::one(crate::features::pieces::L1, Piece::new("<s>"))
+            )
+        );
+        assert_eq!(
+            words.eos[TW_R2],
+            col(
+                index,
+                Name::one(crate::features::pieces::R2, Piece::new("</s>"))
+            )
+        );
+        for w in ["zzqxv", "", "the the", "w:the"] {
+            let tw = word(w);
+            assert_eq!(tw.cols, [NONE; 7], "{w:?}");
+            assert_eq!(tw.spaced, w.contains(' '));
+        }
+        // Lexicon bits come from the word table.
+        for w in model.lexicon.words().into_iter().take(50) {
+            assert_eq!(word(w).lex, heads.info(Piece::new(w)).lex, "{w:?}");
         }
     }
 

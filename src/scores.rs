@@ -266,37 +266,35 @@ pub(crate) fn span_head_fast(
 /// Reusable buffers of [`technique_probabilities_fast`].
 #[derive(Debug, Default)]
 pub(crate) struct TechniqueBuffers {
-    /// Tokens of the span and its context.
-    pub tokens: Vec<Token>,
     /// Word ids of the span (for the repeat count).
     pub words: Vec<u32>,
-    scratch: crate::compiled::TechniqueScratch,
-    probs: Vec<f32>,
+    /// Per word id of the document: its technique word, once `known` says it was found.
+    pub doc_words: Vec<crate::compiled::TechWord>,
+    pub known: Vec<bool>,
+    pub scratch: crate::compiled::TechniqueScratch,
+    pub probs: Vec<f32>,
 }
 
-/// [`technique_probabilities`] of the span at `range` of `b.tokens` with its repeat count
-/// already known, through the precomputed lookups of `heads`: the same columns
+/// [`technique_probabilities`] of the span at `range` of `view` (a window of the document's
+/// tokens with their technique words) with its repeat count already known, through the
+/// precomputed lookups of `heads`: the same columns
 /// ([`crate::compiled::CompiledHeads::technique_columns`]) and the same sums, bit for bit.
+/// Empty when `range` is empty or not inside the view.
 pub(crate) fn technique_probabilities_fast<'b>(
     model: &Model,
     heads: &crate::compiled::CompiledHeads,
+    view: &impl crate::compiled::TechniqueTokens,
     range: Range<usize>,
     repeats: usize,
-    b: &'b mut TechniqueBuffers,
+    scratch: &mut crate::compiled::TechniqueScratch,
+    probs: &'b mut Vec<f32>,
 ) -> &'b [f32] {
-    b.probs.clear();
-    if range.start >= range.end || range.end > b.tokens.len() {
-        return &b.probs;
+    probs.clear();
+    if range.start >= range.end || range.end > view.len() {
+        return probs;
     }
-    heads.technique_probabilities(
-        model,
-        &b.tokens,
-        range,
-        repeats,
-        &mut b.scratch,
-        &mut b.probs,
-    );
-    &b.probs
+    heads.technique_probabilities_of(model, view, range, repeats, scratch, probs);
+    probs
 }
 
 /// The most likely technique and its probability from the head's probabilities.
@@ -391,12 +389,14 @@ mod tests {
         )
         .unwrap();
         let mut b = TechniqueBuffers::default();
+        let mut words = Vec::new();
         let mut compared = 0;
         for line in text.lines().take(20) {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
             let doc = v["text"].as_str().unwrap_or_default();
-            b.tokens = tokenize(doc, 0..doc.len()).unwrap();
-            let n = b.tokens.len();
+            let tokens = tokenize(doc, 0..doc.len()).unwrap();
+            let view = crate::compiled::TokenWords::new(&model, &heads, &tokens, &mut words);
+            let n = tokens.len();
             for start in (0..n).step_by(3) {
                 for end in [start, start + 1, start + 4, start + 15, n + 1] {
                     let repeats = 1 + end % 3;
@@ -404,18 +404,19 @@ mod tests {
                     let want = if start >= end || end > n {
                         Vec::new()
                     } else {
-                        technique_features(
-                            &b.tokens,
-                            start..end,
-                            &model.lexicon,
-                            repeats,
-                            &mut look,
-                        );
+                        technique_features(&tokens, start..end, &model.lexicon, repeats, &mut look);
                         let row = binary_unit_row(look.found.iter().map(|x| x.0));
                         model.technique.head.probabilities(&row)
                     };
-                    let got =
-                        technique_probabilities_fast(&model, &heads, start..end, repeats, &mut b);
+                    let got = technique_probabilities_fast(
+                        &model,
+                        &heads,
+                        &view,
+                        start..end,
+                        repeats,
+                        &mut b.scratch,
+                        &mut b.probs,
+                    );
                     let bits = |p: &[f32]| p.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                     assert_eq!(bits(got), bits(&want), "{start}..{end} of {doc:?}");
                     compared += 1;
