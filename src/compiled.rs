@@ -517,11 +517,10 @@ const GRAM_BYTES: usize = 7;
 
 /// The technique head's `c:` features of at most [`GRAM_BYTES`] bytes: packed n-gram (see
 /// [`gram_key`]) → column, an open-addressing table with linear probing (a zero key is empty;
-/// the keys apart from the columns, so that a probe reads 8 bytes a slot).
+/// a slot holds the key and its column, so that a hit reads one slot).
 #[derive(Debug, Clone, Default)]
 struct GramTable {
-    keys: Vec<u64>,
-    cols: Vec<u32>,
+    slots: Vec<(u64, u32)>,
     shift: u32,
     /// Every `c:` name of at most [`GRAM_BYTES`] bytes is in the table (always, as it has
     /// twice as many slots as the index has names; when not, every n-gram is looked up by name).
@@ -545,8 +544,7 @@ impl GramTable {
     fn with_capacity(n: usize) -> Self {
         let cap = (n * 2).next_power_of_two().max(16);
         GramTable {
-            keys: vec![0; cap],
-            cols: vec![0; cap],
+            slots: vec![(0, 0); cap],
             shift: 64 - cap.trailing_zeros(),
             complete: false,
         }
@@ -561,10 +559,10 @@ impl GramTable {
         }
         let window = gram.iter().rev().fold(0u64, |k, &b| (k << 8) | b as u64);
         let key = gram_key(window, gram.len());
-        let mask = self.keys.len().wrapping_sub(1);
+        let mask = self.slots.len().wrapping_sub(1);
         let mut i = self.slot(key) & mask;
-        for _ in 0..self.keys.len() {
-            let (Some(k), Some(c)) = (self.keys.get_mut(i), self.cols.get_mut(i)) else {
+        for _ in 0..self.slots.len() {
+            let Some((k, c)) = self.slots.get_mut(i) else {
                 return false;
             };
             if *k == 0 || *k == key {
@@ -592,8 +590,7 @@ impl GramTable {
     #[inline(always)]
     fn probe(&self) -> Probe<'_> {
         Probe {
-            keys: &self.keys,
-            cols: &self.cols,
+            slots: &self.slots,
             shift: self.shift,
         }
     }
@@ -602,8 +599,7 @@ impl GramTable {
 /// A [`GramTable`] borrowed as slices.
 #[derive(Clone, Copy)]
 struct Probe<'a> {
-    keys: &'a [u64],
-    cols: &'a [u32],
+    slots: &'a [(u64, u32)],
     shift: u32,
 }
 
@@ -611,11 +607,11 @@ impl Probe<'_> {
     /// Column of a packed n-gram, or [`NONE`].
     #[inline(always)]
     fn get(self, key: u64) -> u32 {
-        let mask = self.keys.len().wrapping_sub(1);
+        let mask = self.slots.len().wrapping_sub(1);
         let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize & mask;
-        while let Some(&k) = self.keys.get(i) {
+        while let Some(&(k, c)) = self.slots.get(i) {
             if k == key {
-                return self.cols.get(i).copied().unwrap_or(NONE);
+                return c;
             }
             if k == 0 {
                 break;
@@ -635,6 +631,9 @@ struct TechniqueTable {
     grams: std::sync::OnceLock<GramTable>,
     /// The word features, built on first use like `grams`.
     words: std::sync::OnceLock<TechWords>,
+    /// The head's weights as rows of 16 floats ([`crate::model::padded_rows`]), built on
+    /// first use.
+    rows: std::sync::OnceLock<Vec<[f32; 16]>>,
     bias: u32,
     caps: u32,
     /// `lx:` × lexicon list.
@@ -650,6 +649,7 @@ impl Default for TechniqueTable {
         TechniqueTable {
             grams: std::sync::OnceLock::new(),
             words: std::sync::OnceLock::new(),
+            rows: std::sync::OnceLock::new(),
             bias: NONE,
             caps: NONE,
             lx: [NONE; 32],
@@ -671,6 +671,7 @@ impl TechniqueTable {
         TechniqueTable {
             grams: std::sync::OnceLock::new(),
             words: std::sync::OnceLock::new(),
+            rows: std::sync::OnceLock::new(),
             bias: col(index, Name::lit(p::BIAS)),
             caps: col(index, Name::lit(p::CAPS)),
             lx,
@@ -959,33 +960,6 @@ impl ColumnSet {
         }
     }
 
-    /// Number of columns in the set.
-    fn count(&self) -> usize {
-        let mut n = 0;
-        for (s, &summary) in self.summary.iter().enumerate() {
-            let mut ws = summary;
-            while ws != 0 {
-                let w = s * 64 + ws.trailing_zeros() as usize;
-                ws &= ws - 1;
-                n += self.words.get(w).map_or(0, |x| x.count_ones() as usize);
-            }
-        }
-        n
-    }
-
-    /// The columns in ascending order, emptying the set as they are read (a set whose drain
-    /// is dropped early keeps the columns not read yet).
-    fn drain(&mut self) -> Drain<'_> {
-        Drain {
-            words: &mut self.words,
-            summary: &mut self.summary,
-            next_summary: 0,
-            ws: 0,
-            base: 0,
-            bits: 0,
-        }
-    }
-
     /// Appends the columns in ascending order to `out` and empties the set.
     fn drain_into(&mut self, out: &mut Vec<u32>) {
         for (s, summary) in self.summary.iter_mut().enumerate() {
@@ -1003,89 +977,6 @@ impl ColumnSet {
                 }
             }
         }
-    }
-}
-
-/// Iterator of [`ColumnSet::drain`].
-struct Drain<'a> {
-    words: &'a mut [u64],
-    summary: &'a mut [u64],
-    /// Index of the next summary word to read.
-    next_summary: usize,
-    /// Marked words of the current summary word not read yet (as bits).
-    ws: u64,
-    /// First column of the current word.
-    base: usize,
-    /// Columns of the current word not read yet (as bits).
-    bits: u64,
-}
-
-impl Iterator for Drain<'_> {
-    type Item = u32;
-
-    #[inline(always)]
-    fn next(&mut self) -> Option<u32> {
-        loop {
-            if self.bits != 0 {
-                let c = self.bits.trailing_zeros();
-                self.bits &= self.bits - 1;
-                return Some(self.base as u32 + c);
-            }
-            if self.ws != 0 {
-                let w = (self.next_summary - 1) * 64 + self.ws.trailing_zeros() as usize;
-                self.ws &= self.ws - 1;
-                self.bits = self.words.get_mut(w).map_or(0, std::mem::take);
-                self.base = w * 64;
-                continue;
-            }
-            let s = self.summary.get_mut(self.next_summary)?;
-            self.ws = std::mem::take(s);
-            self.next_summary += 1;
-        }
-    }
-
-    /// The same columns as `next` gives, as plain nested loops (what `for_each` runs).
-    #[inline(always)]
-    fn fold<B, F: FnMut(B, u32) -> B>(mut self, init: B, mut f: F) -> B {
-        let mut acc = init;
-        while let Some(c) = self.bits_next() {
-            acc = f(acc, c);
-        }
-        while self.ws != 0 {
-            let w = (self.next_summary - 1) * 64 + self.ws.trailing_zeros() as usize;
-            self.ws &= self.ws - 1;
-            let mut bits = self.words.get_mut(w).map_or(0, std::mem::take);
-            while bits != 0 {
-                acc = f(acc, (w * 64) as u32 + bits.trailing_zeros());
-                bits &= bits - 1;
-            }
-        }
-        for (s, summary) in self.summary.iter_mut().enumerate().skip(self.next_summary) {
-            let mut ws = std::mem::take(summary);
-            while ws != 0 {
-                let w = s * 64 + ws.trailing_zeros() as usize;
-                ws &= ws - 1;
-                let mut bits = self.words.get_mut(w).map_or(0, std::mem::take);
-                while bits != 0 {
-                    acc = f(acc, (w * 64) as u32 + bits.trailing_zeros());
-                    bits &= bits - 1;
-                }
-            }
-        }
-        acc
-    }
-}
-
-impl Drain<'_> {
-    /// The next column of the current word, if any.
-    #[inline(always)]
-    fn bits_next(&mut self) -> Option<u32> {
-        if self.bits == 0 {
-            return None;
-        }
-        let c = self.bits.trailing_zeros();
-        self.bits &= self.bits - 1;
-        Some(self.base as u32 + c)
     }
 }
 
@@ -1115,6 +1006,8 @@ pub struct TechniqueScratch {
     bounds: Vec<usize>,
     /// Technique words of the window of tokens around a span.
     words: Vec<TechWord>,
+    /// The columns of a span, in ascending order.
+    cols: Vec<u32>,
 }
 
 impl CompiledHeads {
@@ -1183,18 +1076,27 @@ impl CompiledHeads {
             return;
         }
         self.technique_set(model, view, range, repeats, scratch);
-        Self::probabilities_of_set(model, scratch, out);
+        self.probabilities_of_set(model, scratch, out);
     }
 
     /// The probabilities of the columns in `scratch.set` (emptying it).
-    fn probabilities_of_set(model: &Model, scratch: &mut TechniqueScratch, out: &mut Vec<f32>) {
-        let set = &mut scratch.set;
+    fn probabilities_of_set(
+        &self,
+        model: &Model,
+        scratch: &mut TechniqueScratch,
+        out: &mut Vec<f32>,
+    ) {
+        let cols = &mut scratch.cols;
+        cols.clear();
+        scratch.set.drain_into(cols);
         // The value of `binary_unit_row`.
-        let v = 1.0 / (set.count().max(1) as f32).sqrt();
-        model
+        let v = 1.0 / (cols.len().max(1) as f32).sqrt();
+        let head = &model.technique.head;
+        let rows = self
             .technique
-            .head
-            .probabilities_of_columns(set.drain(), v, out);
+            .rows
+            .get_or_init(|| crate::model::padded_rows(head));
+        head.probabilities_of_padded_columns(rows, cols, v, out);
     }
 
     /// Puts the columns of [`CompiledHeads::technique_columns`] into `scratch.set` (left empty
@@ -1348,8 +1250,8 @@ impl CompiledHeads {
             let mut set = set.as_mut();
             // One byte per character: every start below `full` has all three n-grams.
             let full = len.saturating_sub(4);
-            for i in 0..full {
-                let w = window(i);
+            for win in bytes.windows(8).take(full) {
+                let w = <[u8; 8]>::try_from(win).map_or(0, u64::from_le_bytes);
                 set.insert(probe.get(gram_key(w, 3)));
                 set.insert(probe.get(gram_key(w, 4)));
                 set.insert(probe.get(gram_key(w, 5)));
@@ -1537,20 +1439,10 @@ mod tests {
             set.insert(70_000 + 64 * 64);
             want.sort_unstable();
             want.dedup();
-            assert_eq!(set.count(), want.len());
             out.clear();
             set.drain_into(&mut out);
             assert_eq!(out, want);
             assert!(set.words.iter().chain(&set.summary).all(|&w| w == 0));
-            // The draining iterator, by `next` then by `fold` from where `next` stopped.
-            for &c in &want {
-                set.insert(c);
-            }
-            let mut drain = set.drain();
-            let mut got: Vec<u32> = drain.by_ref().take(round).collect();
-            drain.for_each(|c| got.push(c));
-            assert_eq!(got, want);
-            assert_eq!(set.count(), 0);
         }
     }
 
