@@ -517,14 +517,31 @@ const GRAM_BYTES: usize = 7;
 
 /// The technique head's `c:` features of at most [`GRAM_BYTES`] bytes: packed n-gram (see
 /// [`gram_key`]) → column, an open-addressing table with linear probing (a zero key is empty;
-/// a slot holds the key and its column, so that a hit reads one slot).
+/// a slot holds the key and its column, so that a hit reads one slot). A slot also holds the
+/// columns of its n-gram's first 3 and 4 bytes, so that one hit on an ASCII 5-gram gives the
+/// 3- and 4-gram at the same start too (see [`Probe::get_with_prefixes`]).
 #[derive(Debug, Clone, Default)]
 struct GramTable {
-    slots: Vec<(u64, u32)>,
+    slots: Vec<GramSlot>,
     shift: u32,
     /// Every `c:` name of at most [`GRAM_BYTES`] bytes is in the table (always, as it has
     /// twice as many slots as the index has names; when not, every n-gram is looked up by name).
     complete: bool,
+    /// The prefix columns of every slot are set (by [`GramTable::of`]).
+    prefixes: bool,
+}
+
+/// One slot of a [`GramTable`].
+#[derive(Debug, Clone, Copy, Default)]
+struct GramSlot {
+    /// The packed n-gram (0: empty).
+    key: u64,
+    /// Its column.
+    col: u32,
+    /// Columns of the n-grams of its first 3 and first 4 bytes ([`NONE`] when not stored or
+    /// not shorter than the n-gram).
+    prefix3: u32,
+    prefix4: u32,
 }
 
 impl GramTable {
@@ -537,37 +554,67 @@ impl GramTable {
             complete &= grams.insert(gram, c);
         });
         grams.complete = complete;
+        grams.set_prefixes();
         grams
+    }
+
+    /// Fills in the prefix columns of every slot (after the last insertion).
+    fn set_prefixes(&mut self) {
+        for i in 0..self.slots.len() {
+            let Some(&GramSlot { key, .. }) = self.slots.get(i) else {
+                continue;
+            };
+            let len = (key >> 56) as usize;
+            let prefix = |n: usize| {
+                if key != 0 && len > n {
+                    self.get(gram_key(key, n))
+                } else {
+                    NONE
+                }
+            };
+            let (p3, p4) = (prefix(3), prefix(4));
+            if let Some(slot) = self.slots.get_mut(i) {
+                slot.prefix3 = p3;
+                slot.prefix4 = p4;
+            }
+        }
+        self.prefixes = true;
     }
 
     /// An empty table with room for `n` n-grams.
     fn with_capacity(n: usize) -> Self {
         let cap = (n * 2).next_power_of_two().max(16);
         GramTable {
-            slots: vec![(0, 0); cap],
+            slots: vec![GramSlot::default(); cap],
             shift: 64 - cap.trailing_zeros(),
             complete: false,
+            prefixes: false,
         }
     }
 
     /// Adds an n-gram of 1 to [`GRAM_BYTES`] bytes (others are ignored), unless the table is
     /// full. The same n-gram twice cannot come from distinct stored names; the later column
-    /// would win, as in a map.
+    /// would win, as in a map. The prefix columns are left to [`GramTable::set_prefixes`].
     fn insert(&mut self, gram: &[u8], col: u32) -> bool {
         if !(1..=GRAM_BYTES).contains(&gram.len()) {
             return true;
         }
+        self.prefixes = false;
         let window = gram.iter().rev().fold(0u64, |k, &b| (k << 8) | b as u64);
         let key = gram_key(window, gram.len());
         let mask = self.slots.len().wrapping_sub(1);
         let mut i = self.slot(key) & mask;
         for _ in 0..self.slots.len() {
-            let Some((k, c)) = self.slots.get_mut(i) else {
+            let Some(slot) = self.slots.get_mut(i) else {
                 return false;
             };
-            if *k == 0 || *k == key {
-                *k = key;
-                *c = col;
+            if slot.key == 0 || slot.key == key {
+                *slot = GramSlot {
+                    key,
+                    col,
+                    prefix3: NONE,
+                    prefix4: NONE,
+                };
                 return true;
             }
             i = (i + 1) & mask;
@@ -599,7 +646,7 @@ impl GramTable {
 /// A [`GramTable`] borrowed as slices.
 #[derive(Clone, Copy)]
 struct Probe<'a> {
-    slots: &'a [(u64, u32)],
+    slots: &'a [GramSlot],
     shift: u32,
 }
 
@@ -607,18 +654,38 @@ impl Probe<'_> {
     /// Column of a packed n-gram, or [`NONE`].
     #[inline(always)]
     fn get(self, key: u64) -> u32 {
+        self.find(key).map_or(NONE, |s| s.col)
+    }
+
+    /// The slot of a packed n-gram, if stored.
+    #[inline(always)]
+    fn find(&self, key: u64) -> Option<&GramSlot> {
         let mask = self.slots.len().wrapping_sub(1);
         let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize & mask;
-        while let Some(&(k, c)) = self.slots.get(i) {
-            if k == key {
-                return c;
+        while let Some(s) = self.slots.get(i) {
+            if s.key == key {
+                return Some(s);
             }
-            if k == 0 {
+            if s.key == 0 {
                 break;
             }
             i = (i + 1) & mask;
         }
-        NONE
+        None
+    }
+
+    /// The columns of the 3-, 4- and 5-gram of the ASCII `window` (at least five bytes), in
+    /// that order ([`NONE`] when not stored): one probe when the 5-gram is stored, two when
+    /// only the 4-gram is, three otherwise. The table must have its prefixes set.
+    #[inline(always)]
+    fn get_with_prefixes(self, window: u64) -> [u32; 3] {
+        if let Some(s) = self.find(gram_key(window, 5)) {
+            return [s.prefix3, s.prefix4, s.col];
+        }
+        if let Some(s) = self.find(gram_key(window, 4)) {
+            return [s.prefix3, s.col, NONE];
+        }
+        [self.get(gram_key(window, 3)), NONE, NONE]
     }
 }
 
@@ -1245,16 +1312,17 @@ impl CompiledHeads {
                 .and_then(|b| b.try_into().ok())
                 .map_or(0, u64::from_le_bytes)
         };
-        if ascii && grams.complete {
+        if ascii && grams.complete && grams.prefixes {
             let probe = grams.probe();
             let mut set = set.as_mut();
             // One byte per character: every start below `full` has all three n-grams.
             let full = len.saturating_sub(4);
             for win in bytes.windows(8).take(full) {
                 let w = <[u8; 8]>::try_from(win).map_or(0, u64::from_le_bytes);
-                set.insert(probe.get(gram_key(w, 3)));
-                set.insert(probe.get(gram_key(w, 4)));
-                set.insert(probe.get(gram_key(w, 5)));
+                let [c3, c4, c5] = probe.get_with_prefixes(w);
+                set.insert(c3);
+                set.insert(c4);
+                set.insert(c5);
             }
             for i in full..len {
                 let w = window(i);
@@ -1390,6 +1458,28 @@ mod tests {
             }
         }
         assert!(n > 1000, "{n} packed n-grams");
+        // Every slot knows the columns of its first 3 and 4 bytes.
+        assert!(table.prefixes);
+        for slot in table.slots.iter().filter(|s| s.key != 0) {
+            let len = (slot.key >> 56) as usize;
+            for (n, got) in [(3, slot.prefix3), (4, slot.prefix4)] {
+                let want = if len > n {
+                    table.get(gram_key(slot.key, n))
+                } else {
+                    NONE
+                };
+                assert_eq!(got, want, "{:x} prefix {n}", slot.key);
+            }
+        }
+        // One probe for three n-grams: the same columns as three probes, on every 5-byte
+        // window of some text (stored and unstored 3-, 4- and 5-grams).
+        let text = b"the shameful propaganda of a corrupt regime, said zzqx: xxxxx qqqqq tion ing ";
+        let probe = table.probe();
+        for w in text.windows(8) {
+            let w = u64::from_le_bytes(w.try_into().unwrap());
+            let want = [3, 4, 5].map(|n| table.get(gram_key(w, n)));
+            assert_eq!(probe.get_with_prefixes(w), want, "{w:x}");
+        }
         // Names that are not stored (or not as `c:`) are not found.
         for gram in ["zzqx", "bias", "w:the", "", "\0\0\0"] {
             let want = index.get(&format!("c:{gram}")).unwrap_or(NONE);
