@@ -121,7 +121,7 @@ impl<'m> Analyzer<'m> {
         // exactly as in training, where gold spans can).
         if !pending.is_empty() {
             let repeats = doc.repeat_counter();
-            let mut buf = TechniqueBuffers::default();
+            let mut buf = TechniqueBuffers::for_document();
             let mut queries = Sequences::default();
             for r in &pending {
                 doc.word_ids(r.clone(), &mut buf.words);
@@ -132,6 +132,7 @@ impl<'m> Analyzer<'m> {
                 (span.technique, span.technique_score) =
                     self.technique(&doc, &repeats, r, &mut buf);
             }
+            buf.done();
         }
         let score = model.document.probability(&logits);
         Ok(Report {
@@ -214,7 +215,7 @@ impl<'m> Analyzer<'m> {
         w.write_all(out.as_bytes()).map_err(io)?;
         w.write_all(b"],\"spans\":[").map_err(io)?;
         let repeats = doc.repeat_counter();
-        let mut buf = TechniqueBuffers::default();
+        let mut buf = TechniqueBuffers::for_document();
         let passes = SpanPasses {
             text,
             ranges: &ranges,
@@ -258,6 +259,7 @@ impl<'m> Analyzer<'m> {
             });
             failed.map_or(Ok(()), |e| Err(io(e)))
         })?;
+        buf.done();
         w.write_all(b"],\"model\":").map_err(io)?;
         serde_json::to_writer(&mut *w, &self.model_info()).map_err(json)?;
         w.write_all(b"}").map_err(io)?;

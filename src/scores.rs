@@ -268,11 +268,50 @@ pub(crate) fn span_head_fast(
 pub(crate) struct TechniqueBuffers {
     /// Word ids of the span (for the repeat count).
     pub words: Vec<u32>,
-    /// Per word id of the document: its technique word, once `known` says it was found.
+    /// Per word id of the document: its technique word, once `known` says it was found (both
+    /// empty at the start of a document).
     pub doc_words: Vec<crate::compiled::TechWord>,
     pub known: Vec<bool>,
     pub scratch: crate::compiled::TechniqueScratch,
     pub probs: Vec<f32>,
+}
+
+thread_local! {
+    /// Each thread's technique buffers, kept from one document to the next (so that the column
+    /// bitmap is made once per thread rather than once per document).
+    static TECHNIQUE_BUFFERS: std::cell::RefCell<TechniqueBuffers> =
+        std::cell::RefCell::new(TechniqueBuffers::default());
+}
+
+impl TechniqueBuffers {
+    /// Per-document tables above this many word ids are not kept for the next document.
+    const KEEP_WORDS: usize = 1 << 16;
+
+    /// Buffers for one document: this thread's, as its last document left them (see
+    /// [`TechniqueBuffers::done`]), or new ones.
+    pub(crate) fn for_document() -> Self {
+        TECHNIQUE_BUFFERS
+            .try_with(|b| b.try_borrow_mut().map(|mut b| std::mem::take(&mut *b)))
+            .ok()
+            .and_then(|b| b.ok())
+            .unwrap_or_default()
+    }
+
+    /// Gives the buffers back to this thread for its next document, without the words of this
+    /// one.
+    pub(crate) fn done(mut self) {
+        if self.doc_words.capacity() > Self::KEEP_WORDS {
+            self.doc_words = Vec::new();
+            self.known = Vec::new();
+        }
+        self.doc_words.clear();
+        self.known.clear();
+        let _ = TECHNIQUE_BUFFERS.try_with(|b| {
+            if let Ok(mut b) = b.try_borrow_mut() {
+                *b = self;
+            }
+        });
+    }
 }
 
 /// [`technique_probabilities`] of the span at `range` of `view` (a window of the document's
@@ -377,6 +416,32 @@ mod tests {
             let mut c = counts.clone();
             assert_eq!(tfidf_logit(&zv, &zh, &mut c).to_bits(), want.to_bits());
         }
+    }
+
+    /// A thread's buffers come back for its next document without the last document's words.
+    #[test]
+    fn technique_buffers_come_back_without_the_words_of_the_last_document() {
+        let mut b = TechniqueBuffers::for_document();
+        b.known.resize(10, true);
+        b.doc_words.resize(10, crate::compiled::TechWord::UNKNOWN);
+        b.probs.reserve(100);
+        b.done();
+        let b = TechniqueBuffers::for_document();
+        assert!(b.known.is_empty() && b.doc_words.is_empty());
+        assert!(b.probs.capacity() >= 100, "kept");
+        // A big table is not kept.
+        let mut big = b;
+        big.known.resize(TechniqueBuffers::KEEP_WORDS + 1, true);
+        big.doc_words
+            .resize(TechniqueBuffers::KEEP_WORDS + 1, Default::default());
+        big.done();
+        let b = TechniqueBuffers::for_document();
+        assert!(b.doc_words.capacity() <= TechniqueBuffers::KEEP_WORDS);
+        // Two at once: the second is new.
+        let other = TechniqueBuffers::for_document();
+        assert_eq!(other.probs.capacity(), 0);
+        b.done();
+        other.done();
     }
 
     /// The fast technique head gives every class probability of the generic one, bit for bit.
