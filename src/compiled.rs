@@ -1027,6 +1027,32 @@ impl ColumnSet {
         }
     }
 
+    /// Writes the columns in ascending order to the start of `out` and empties the set; returns
+    /// how many there were (columns beyond the end of `out` are dropped: `out` as long as the
+    /// reserved bound holds them all).
+    fn drain_to_slice(&mut self, out: &mut [u32]) -> usize {
+        let mut n = 0;
+        for (s, summary) in self.summary.iter_mut().enumerate() {
+            let mut ws = std::mem::take(summary);
+            while ws != 0 {
+                let w = s * 64 + ws.trailing_zeros() as usize;
+                ws &= ws - 1;
+                let Some(word) = self.words.get_mut(w) else {
+                    continue;
+                };
+                let mut bits = std::mem::take(word);
+                while bits != 0 {
+                    if let Some(x) = out.get_mut(n) {
+                        *x = (w * 64) as u32 + bits.trailing_zeros();
+                        n += 1;
+                    }
+                    bits &= bits - 1;
+                }
+            }
+        }
+        n
+    }
+
     /// Appends the columns in ascending order to `out` and empties the set.
     fn drain_into(&mut self, out: &mut Vec<u32>) {
         for (s, summary) in self.summary.iter_mut().enumerate() {
@@ -1073,7 +1099,7 @@ pub struct TechniqueScratch {
     bounds: Vec<usize>,
     /// Technique words of the window of tokens around a span.
     words: Vec<TechWord>,
-    /// The columns of a span, in ascending order.
+    /// The columns of a span, in ascending order (as long as the technique head has columns).
     cols: Vec<u32>,
 }
 
@@ -1153,9 +1179,13 @@ impl CompiledHeads {
         scratch: &mut TechniqueScratch,
         out: &mut Vec<f32>,
     ) {
-        let cols = &mut scratch.cols;
-        cols.clear();
-        scratch.set.drain_into(cols);
+        // Room for every column, so that the set is read out without a capacity check.
+        let bound = model.technique.index.column_bound();
+        if scratch.cols.len() < bound {
+            scratch.cols.resize(bound, 0);
+        }
+        let n = scratch.set.drain_to_slice(&mut scratch.cols);
+        let cols = scratch.cols.get(..n).unwrap_or_default();
         // The value of `binary_unit_row`.
         let v = 1.0 / (cols.len().max(1) as f32).sqrt();
         let head = &model.technique.head;
@@ -1532,6 +1562,20 @@ mod tests {
             out.clear();
             set.drain_into(&mut out);
             assert_eq!(out, want);
+            assert!(set.words.iter().chain(&set.summary).all(|&w| w == 0));
+            // Into a slice: the same columns; those beyond its end are dropped.
+            for &c in &want {
+                set.insert(c);
+            }
+            let mut slice = vec![0; 70_000];
+            let n = set.drain_to_slice(&mut slice);
+            assert_eq!(slice[..n], want[..]);
+            for &c in &want {
+                set.insert(c);
+            }
+            let short = want.len() / 2;
+            let n = set.drain_to_slice(&mut slice[..short]);
+            assert_eq!(slice[..n], want[..short]);
             assert!(set.words.iter().chain(&set.summary).all(|&w| w == 0));
         }
     }
