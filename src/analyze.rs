@@ -1,7 +1,7 @@
 //! The pipeline, end to end: text → sentences → tokens → features → scores → spans → report.
 //! Pure: text in, report out.
 
-use crate::compiled::CompiledHeads;
+use crate::compiled::{CompiledHeads, TechWord, TokenWords};
 use crate::error::Result;
 use crate::features::{RepeatCounter, StreamedRepeats};
 use crate::lexicon::is_function_word;
@@ -121,7 +121,7 @@ impl<'m> Analyzer<'m> {
         // exactly as in training, where gold spans can).
         if !pending.is_empty() {
             let repeats = doc.repeat_counter();
-            let mut buf = TechniqueBuffers::default();
+            let mut buf = TechniqueBuffers::for_document();
             let mut queries = Sequences::default();
             for r in &pending {
                 doc.word_ids(r.clone(), &mut buf.words);
@@ -132,6 +132,7 @@ impl<'m> Analyzer<'m> {
                 (span.technique, span.technique_score) =
                     self.technique(&doc, &repeats, r, &mut buf);
             }
+            buf.done();
         }
         let score = model.document.probability(&logits);
         Ok(Report {
@@ -216,7 +217,7 @@ impl<'m> Analyzer<'m> {
         let mut head_cp = |b: usize| offsets.char_of_byte(text, b);
         self.write_json_head(&mut head_cp, &ranges, &logits, &mut out, w)?;
         let repeats = doc.repeat_counter();
-        let mut buf = TechniqueBuffers::default();
+        let mut buf = TechniqueBuffers::for_document();
         let passes = SpanPasses {
             text,
             ranges: &ranges,
@@ -260,6 +261,7 @@ impl<'m> Analyzer<'m> {
             });
             failed.map_or(Ok(()), |e| Err(io(e)))
         })?;
+        buf.done();
         self.write_json_tail(w)
     }
 
@@ -393,8 +395,8 @@ impl<'m> Analyzer<'m> {
             });
         }
         let mut repeats = streamed.counts();
-        let mut buf = TechniqueBuffers::default();
-        let mut near = Vec::new();
+        let mut buf = TechniqueBuffers::for_document();
+        let (mut near, mut context, mut words) = (Vec::new(), Vec::new(), Vec::new());
         for (k, r) in ranges.iter().enumerate() {
             let prob = crate::model::sigmoid(logits[k]);
             if self.gated(prob) {
@@ -416,17 +418,50 @@ impl<'m> Analyzer<'m> {
                     return;
                 }
                 let repeat = repeats.next().unwrap_or(1);
-                let at = neighbours.context(&scratch.tokens, sr, &mut buf.tokens, &mut near);
-                let probs = technique_probabilities_fast(model, &self.heads, at, repeat, &mut buf);
+                let at = neighbours.context(&scratch.tokens, sr, &mut context, &mut near);
+                // The technique word of each token, found once per word of the document.
+                buf.words.clear();
+                doc.number(&self.heads, &context, &[], |id, _| buf.words.push(id));
+                if buf.known.len() < doc.forms() {
+                    buf.known.resize(doc.forms(), false);
+                    buf.doc_words.resize(doc.forms(), TechWord::UNKNOWN);
+                }
+                words.clear();
+                for (t, &id) in context.iter().zip(&buf.words) {
+                    let id = id as usize;
+                    if let (Some(known), Some(w)) =
+                        (buf.known.get_mut(id), buf.doc_words.get_mut(id))
+                    {
+                        if !*known {
+                            *w = self.heads.technique_word(model, t.piece());
+                            *known = true;
+                        }
+                        words.push(*w);
+                    } else {
+                        words.push(self.heads.technique_word(model, t.piece()));
+                    }
+                }
+                let view = TokenWords::from_parts(&context, &words);
+                let probs = technique_probabilities_fast(
+                    model,
+                    &self.heads,
+                    &view,
+                    at,
+                    repeat,
+                    &mut buf.scratch,
+                    &mut buf.probs,
+                );
                 (span.technique, span.technique_score) = best_of(model, probs);
                 if let Err(e) = sink.span(&span) {
                     failed = Some(e);
                 }
             });
             if let Some(e) = failed {
+                buf.done();
                 return Err(e);
             }
         }
+        buf.done();
         Ok(())
     }
 
@@ -550,11 +585,24 @@ impl<'m> Analyzer<'m> {
         // The span and two tokens either side: all that technique features read.
         let lo = r.start.saturating_sub(2);
         let hi = (r.end + 2).min(doc.len());
-        doc.tokens(lo..hi, &mut buf.tokens);
+        doc.technique_words(self.model, &self.heads, lo..hi, buf);
         doc.word_ids(r.clone(), &mut buf.words);
         let n = repeats.count_ids(&buf.words);
-        let probs =
-            technique_probabilities_fast(self.model, &self.heads, r.start - lo..r.end - lo, n, buf);
+        let view = DocWindow {
+            doc,
+            lo,
+            hi,
+            words: &buf.doc_words,
+        };
+        let probs = technique_probabilities_fast(
+            self.model,
+            &self.heads,
+            &view,
+            r.start - lo..r.end - lo,
+            n,
+            &mut buf.scratch,
+            &mut buf.probs,
+        );
         best_of(self.model, probs)
     }
 
@@ -660,8 +708,11 @@ fn shape_code(shape: &str) -> u8 {
 }
 
 /// Every value of `Token::shape`; `shapes` stores an index into it.
+#[cfg(test)]
 const SHAPES: [&str; 6] = ["p", "Xx", "X", "x", "0", "o"];
 const PUNCT: u8 = 0;
+/// The code of `X` (all caps).
+const ALL_CAPS: u8 = 2;
 
 /// The document's tokens as far as the technique head needs them: per token the id of its
 /// normalised form (equal forms, equal ids, numbered in order of first occurrence) and its
@@ -762,22 +813,40 @@ impl DocWords {
         self.forms.len()
     }
 
-    /// Tokens `r` rebuilt (normalised form and shape; offsets 0), into `out`.
-    fn tokens(&self, r: Range<usize>, out: &mut Vec<Token>) {
-        out.clear();
-        let pairs = self.ids_seq[r.clone()].iter().zip(&self.shapes[r]);
-        out.extend(pairs.map(|(&id, &shape)| {
-            let mut t = self.forms[id as usize].clone();
-            t.shape = SHAPES[shape as usize];
-            t
-        }));
-    }
-
     /// Ids of the non-punctuation tokens of `r`, into `out`.
     fn word_ids(&self, r: Range<usize>, out: &mut Vec<u32>) {
         out.clear();
         let pairs = self.ids_seq[r.clone()].iter().zip(&self.shapes[r]);
         out.extend(pairs.filter(|x| *x.1 != PUNCT).map(|x| *x.0));
+    }
+
+    /// Makes sure `buf.doc_words` holds the technique word of every word id of tokens `r`
+    /// (each id is looked up once per document).
+    fn technique_words(
+        &self,
+        model: &Model,
+        heads: &CompiledHeads,
+        r: Range<usize>,
+        buf: &mut TechniqueBuffers,
+    ) {
+        if buf.known.len() < self.forms.len() {
+            buf.known.resize(self.forms.len(), false);
+            buf.doc_words
+                .resize(self.forms.len(), crate::compiled::TechWord::UNKNOWN);
+        }
+        for &id in self.ids_seq.get(r).unwrap_or_default() {
+            let id = id as usize;
+            if let (Some(known), Some(w), Some(t)) = (
+                buf.known.get_mut(id),
+                buf.doc_words.get_mut(id),
+                self.forms.get(id),
+            ) {
+                if !*known {
+                    *w = heads.technique_word(model, t.piece());
+                    *known = true;
+                }
+            }
+        }
     }
 
     fn repeat_counter(&self) -> RepeatCounter {
@@ -814,6 +883,55 @@ fn doc_id(
             id
         }
         None => other_id(ids, spill, forms, t),
+    }
+}
+
+/// Tokens `lo..hi` of a document as the technique head reads them (`words`: the technique
+/// word of each word id, see [`DocWords::technique_words`]).
+struct DocWindow<'a> {
+    doc: &'a DocWords,
+    lo: usize,
+    hi: usize,
+    words: &'a [crate::compiled::TechWord],
+}
+
+impl DocWindow<'_> {
+    /// Word id of token `i` of the window.
+    #[inline]
+    fn id(&self, i: usize) -> Option<usize> {
+        let j = self.lo + i;
+        if j < self.hi {
+            self.doc.ids_seq.get(j).map(|&id| id as usize)
+        } else {
+            None
+        }
+    }
+}
+
+impl crate::compiled::TechniqueTokens for DocWindow<'_> {
+    fn len(&self) -> usize {
+        self.hi - self.lo
+    }
+
+    #[inline]
+    fn word(&self, i: usize) -> crate::compiled::TechWord {
+        self.id(i)
+            .and_then(|id| self.words.get(id))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    #[inline]
+    fn norm(&self, i: usize) -> &str {
+        self.id(i)
+            .and_then(|id| self.doc.forms.get(id))
+            .map_or("", |t| t.norm.as_str())
+    }
+
+    #[inline]
+    fn caps(&self, i: usize) -> bool {
+        let j = self.lo + i;
+        j < self.hi && self.doc.shapes.get(j) == Some(&ALL_CAPS)
     }
 }
 
@@ -1260,6 +1378,15 @@ mod tests {
     /// Document word ids number the distinct normalised forms in order of first occurrence,
     /// whether a word is found in the word table or not, and with or without the sentence's
     /// infos at hand.
+    #[test]
+    fn shape_codes_index_the_shapes() {
+        for (k, shape) in SHAPES.iter().enumerate() {
+            assert_eq!(shape_code(shape) as usize, k);
+        }
+        assert_eq!(SHAPES[PUNCT as usize], "p");
+        assert_eq!(SHAPES[ALL_CAPS as usize], "X");
+    }
+
     #[test]
     fn document_word_ids_number_forms_in_order_of_first_occurrence() {
         let model = Model::embedded().unwrap();

@@ -517,15 +517,31 @@ const GRAM_BYTES: usize = 7;
 
 /// The technique head's `c:` features of at most [`GRAM_BYTES`] bytes: packed n-gram (see
 /// [`gram_key`]) → column, an open-addressing table with linear probing (a zero key is empty;
-/// the keys apart from the columns, so that a probe reads 8 bytes a slot).
+/// a slot holds the key and its column, so that a hit reads one slot). A slot also holds the
+/// columns of its n-gram's first 3 and 4 bytes, so that one hit on an ASCII 5-gram gives the
+/// 3- and 4-gram at the same start too (see [`Probe::get_with_prefixes`]).
 #[derive(Debug, Clone, Default)]
 struct GramTable {
-    keys: Vec<u64>,
-    cols: Vec<u32>,
+    slots: Vec<GramSlot>,
     shift: u32,
     /// Every `c:` name of at most [`GRAM_BYTES`] bytes is in the table (always, as it has
     /// twice as many slots as the index has names; when not, every n-gram is looked up by name).
     complete: bool,
+    /// The prefix columns of every slot are set (by [`GramTable::of`]).
+    prefixes: bool,
+}
+
+/// One slot of a [`GramTable`].
+#[derive(Debug, Clone, Copy, Default)]
+struct GramSlot {
+    /// The packed n-gram (0: empty).
+    key: u64,
+    /// Its column.
+    col: u32,
+    /// Columns of the n-grams of its first 3 and first 4 bytes ([`NONE`] when not stored or
+    /// not shorter than the n-gram).
+    prefix3: u32,
+    prefix4: u32,
 }
 
 impl GramTable {
@@ -538,38 +554,67 @@ impl GramTable {
             complete &= grams.insert(gram, c);
         });
         grams.complete = complete;
+        grams.set_prefixes();
         grams
+    }
+
+    /// Fills in the prefix columns of every slot (after the last insertion).
+    fn set_prefixes(&mut self) {
+        for i in 0..self.slots.len() {
+            let Some(&GramSlot { key, .. }) = self.slots.get(i) else {
+                continue;
+            };
+            let len = (key >> 56) as usize;
+            let prefix = |n: usize| {
+                if key != 0 && len > n {
+                    self.get(gram_key(key, n))
+                } else {
+                    NONE
+                }
+            };
+            let (p3, p4) = (prefix(3), prefix(4));
+            if let Some(slot) = self.slots.get_mut(i) {
+                slot.prefix3 = p3;
+                slot.prefix4 = p4;
+            }
+        }
+        self.prefixes = true;
     }
 
     /// An empty table with room for `n` n-grams.
     fn with_capacity(n: usize) -> Self {
         let cap = (n * 2).next_power_of_two().max(16);
         GramTable {
-            keys: vec![0; cap],
-            cols: vec![0; cap],
+            slots: vec![GramSlot::default(); cap],
             shift: 64 - cap.trailing_zeros(),
             complete: false,
+            prefixes: false,
         }
     }
 
     /// Adds an n-gram of 1 to [`GRAM_BYTES`] bytes (others are ignored), unless the table is
     /// full. The same n-gram twice cannot come from distinct stored names; the later column
-    /// would win, as in a map.
+    /// would win, as in a map. The prefix columns are left to [`GramTable::set_prefixes`].
     fn insert(&mut self, gram: &[u8], col: u32) -> bool {
         if !(1..=GRAM_BYTES).contains(&gram.len()) {
             return true;
         }
+        self.prefixes = false;
         let window = gram.iter().rev().fold(0u64, |k, &b| (k << 8) | b as u64);
         let key = gram_key(window, gram.len());
-        let mask = self.keys.len().wrapping_sub(1);
+        let mask = self.slots.len().wrapping_sub(1);
         let mut i = self.slot(key) & mask;
-        for _ in 0..self.keys.len() {
-            let (Some(k), Some(c)) = (self.keys.get_mut(i), self.cols.get_mut(i)) else {
+        for _ in 0..self.slots.len() {
+            let Some(slot) = self.slots.get_mut(i) else {
                 return false;
             };
-            if *k == 0 || *k == key {
-                *k = key;
-                *c = col;
+            if slot.key == 0 || slot.key == key {
+                *slot = GramSlot {
+                    key,
+                    col,
+                    prefix3: NONE,
+                    prefix4: NONE,
+                };
                 return true;
             }
             i = (i + 1) & mask;
@@ -592,8 +637,7 @@ impl GramTable {
     #[inline(always)]
     fn probe(&self) -> Probe<'_> {
         Probe {
-            keys: &self.keys,
-            cols: &self.cols,
+            slots: &self.slots,
             shift: self.shift,
         }
     }
@@ -602,8 +646,7 @@ impl GramTable {
 /// A [`GramTable`] borrowed as slices.
 #[derive(Clone, Copy)]
 struct Probe<'a> {
-    keys: &'a [u64],
-    cols: &'a [u32],
+    slots: &'a [GramSlot],
     shift: u32,
 }
 
@@ -611,18 +654,38 @@ impl Probe<'_> {
     /// Column of a packed n-gram, or [`NONE`].
     #[inline(always)]
     fn get(self, key: u64) -> u32 {
-        let mask = self.keys.len().wrapping_sub(1);
+        self.find(key).map_or(NONE, |s| s.col)
+    }
+
+    /// The slot of a packed n-gram, if stored.
+    #[inline(always)]
+    fn find(&self, key: u64) -> Option<&GramSlot> {
+        let mask = self.slots.len().wrapping_sub(1);
         let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize & mask;
-        while let Some(&k) = self.keys.get(i) {
-            if k == key {
-                return self.cols.get(i).copied().unwrap_or(NONE);
+        while let Some(s) = self.slots.get(i) {
+            if s.key == key {
+                return Some(s);
             }
-            if k == 0 {
+            if s.key == 0 {
                 break;
             }
             i = (i + 1) & mask;
         }
-        NONE
+        None
+    }
+
+    /// The columns of the 3-, 4- and 5-gram of the ASCII `window` (at least five bytes), in
+    /// that order ([`NONE`] when not stored): one probe when the 5-gram is stored, two when
+    /// only the 4-gram is, three otherwise. The table must have its prefixes set.
+    #[inline(always)]
+    fn get_with_prefixes(self, window: u64) -> [u32; 3] {
+        if let Some(s) = self.find(gram_key(window, 5)) {
+            return [s.prefix3, s.prefix4, s.col];
+        }
+        if let Some(s) = self.find(gram_key(window, 4)) {
+            return [s.prefix3, s.col, NONE];
+        }
+        [self.get(gram_key(window, 3)), NONE, NONE]
     }
 }
 
@@ -633,6 +696,11 @@ struct TechniqueTable {
     /// Built on first use (from the technique head's names), so that documents without a span
     /// never pay for it.
     grams: std::sync::OnceLock<GramTable>,
+    /// The word features, built on first use like `grams`.
+    words: std::sync::OnceLock<TechWords>,
+    /// The head's weights as rows of 16 floats ([`crate::model::padded_rows`]), built on
+    /// first use.
+    rows: std::sync::OnceLock<Vec<[f32; 16]>>,
     bias: u32,
     caps: u32,
     /// `lx:` × lexicon list.
@@ -647,6 +715,8 @@ impl Default for TechniqueTable {
     fn default() -> Self {
         TechniqueTable {
             grams: std::sync::OnceLock::new(),
+            words: std::sync::OnceLock::new(),
+            rows: std::sync::OnceLock::new(),
             bias: NONE,
             caps: NONE,
             lx: [NONE; 32],
@@ -667,12 +737,264 @@ impl TechniqueTable {
         let piece = |s: &'static str| col(index, Name::one(p::LEN, Piece::new(s)));
         TechniqueTable {
             grams: std::sync::OnceLock::new(),
+            words: std::sync::OnceLock::new(),
+            rows: std::sync::OnceLock::new(),
             bias: col(index, Name::lit(p::BIAS)),
             caps: col(index, Name::lit(p::CAPS)),
             lx,
             len: ["1", "2", "3", "4-6", "7-12", "13+"].map(piece),
             rep: ["1", "2", "3+"].map(|s| col(index, Name::one(p::REP, Piece::new(s)))),
         }
+    }
+}
+
+// Slots of `TechWord::cols`: the technique head's one-word features.
+const TW_W: usize = 0;
+const TW_FIRST: usize = 1;
+const TW_LAST: usize = 2;
+const TW_L2: usize = 3;
+const TW_L1: usize = 4;
+const TW_R1: usize = 5;
+const TW_R2: usize = 6;
+
+/// What one word contributes to the technique head: the columns of its one-word features, its
+/// bigram sides and lexicon bits, found once per word ([`CompiledHeads::technique_word`]) so
+/// that a span reads its words' features without building or comparing a name.
+#[derive(Debug, Clone, Copy)]
+pub struct TechWord {
+    /// Columns of `w:`, `first:`, `last:`, `l2:`, `l1:`, `r1:`, `r2:` with this word.
+    cols: [u32; 7],
+    /// Index of the word among the technique head's words (pairs of ids key its bigrams).
+    id: u32,
+    /// Sides of a stored `b:` bigram the word occurs on ([`B_FIRST`], [`B_SECOND`]).
+    bigram: u16,
+    /// The word contains a space: a bigram starting with it is looked up by name (a stored
+    /// `b:` name is split at its first space).
+    spaced: bool,
+    /// Lexicon bits.
+    lex: u32,
+}
+
+impl TechWord {
+    /// A word that occurs in no technique feature and in no lexicon list.
+    pub const UNKNOWN: TechWord = TechWord {
+        cols: [NONE; 7],
+        id: NONE,
+        bigram: 0,
+        spaced: false,
+        lex: 0,
+    };
+}
+
+impl Default for TechWord {
+    fn default() -> Self {
+        TechWord::UNKNOWN
+    }
+}
+
+/// The technique head's words: every word of a stored `w:`, `first:`, `last:`, `l2:`, `l1:`,
+/// `r1:`, `r2:` name or either side of a `b:` name, with its columns (read off the names, each
+/// once), and the bigrams by the pair of their words' ids.
+#[derive(Debug, Clone, Default)]
+struct TechWords {
+    /// Word hash → index into `words` (confirmed against the word's bytes).
+    table: WordTable,
+    words: Vec<TechWord>,
+    /// The words' bytes, concatenated; `ends[k]` ends word `k`.
+    text: Vec<u8>,
+    ends: Vec<u32>,
+    /// `b:A B` by the ids of A and B.
+    bigrams: rustc_hash::FxHashMap<u64, u32>,
+    /// Columns of the sentinels `<s>` (before the document) and `</s>` (after it).
+    bos: [u32; 7],
+    eos: [u32; 7],
+    /// Index in `words` of each word of the word table of [`CompiledHeads`] (by its table id),
+    /// or [`NONE`].
+    by_table: Vec<u32>,
+}
+
+impl TechWords {
+    /// The words of the technique head's names (`index`), each also found in the word table of
+    /// `heads` (see `by_table`).
+    fn of(index: &FeatureIndex, heads: &CompiledHeads) -> Self {
+        use crate::features::pieces as p;
+        let mut t = TechWords {
+            table: WordTable::with_capacity(1 << 12),
+            ..TechWords::default()
+        };
+        const ONE: [(&[u8], usize); 7] = [
+            (b"w:", TW_W),
+            (b"first:", TW_FIRST),
+            (b"last:", TW_LAST),
+            (b"l2:", TW_L2),
+            (b"l1:", TW_L1),
+            (b"r1:", TW_R1),
+            (b"r2:", TW_R2),
+        ];
+        // One pass over every name (no prefix is a prefix of another).
+        index.for_each_with_prefix(&[], |c, name| {
+            if !matches!(name.first(), Some(b'w' | b'f' | b'l' | b'r' | b'b')) {
+                return;
+            }
+            if let Some(rest) = name.strip_prefix(b"b:") {
+                // `b:A B` with A the part before the first space: the only split a pair of
+                // words without a space in the first one can match.
+                let Some(at) = rest.iter().position(|&b| b == b' ') else {
+                    return;
+                };
+                let (a, b) = (&rest[..at], &rest[at + 1..]);
+                let ka = t.entry(a);
+                ka.bigram |= B_FIRST;
+                let ka = ka.id;
+                let kb = t.entry(b);
+                kb.bigram |= B_SECOND;
+                let kb = kb.id;
+                t.bigrams.insert(pair(ka, kb), c);
+                return;
+            }
+            for (prefix, slot) in ONE {
+                if let Some(w) = name.strip_prefix(prefix) {
+                    t.entry(w).cols[slot] = c;
+                    return;
+                }
+            }
+        });
+        let cols = |t: &TechWords, w: Piece<'_>| t.get(w).map_or([NONE; 7], |x| x.cols);
+        t.bos = cols(&t, p::BOS);
+        t.eos = cols(&t, p::EOS);
+        t.by_table = vec![NONE; heads.infos.len()];
+        for k in 0..t.words.len() as u32 {
+            let Some(w) = t.word(k) else {
+                continue;
+            };
+            if let Some(slot) = heads
+                .find(crate::hashing::hash_bytes(w).0, w)
+                .and_then(|id| t.by_table.get_mut(id as usize))
+            {
+                *slot = k;
+            }
+        }
+        t
+    }
+
+    /// The entry of word `w`, added (no column yet) when absent.
+    fn entry(&mut self, w: &[u8]) -> &mut TechWord {
+        let h = crate::hashing::hash_bytes(w).0;
+        let k = match self.find(h, w) {
+            Some(k) => k,
+            None => {
+                let k = self.words.len() as u32;
+                self.words.push(TechWord {
+                    id: k,
+                    ..TechWord::UNKNOWN
+                });
+                self.text.extend_from_slice(w);
+                self.ends.push(self.text.len() as u32);
+                self.table.insert(h, k);
+                k
+            }
+        };
+        &mut self.words[k as usize]
+    }
+
+    /// Index of the word `w` of hash `h`, when present.
+    fn find(&self, h: u64, w: &[u8]) -> Option<u32> {
+        let slots = &self.table.slots;
+        let mask = slots.len().wrapping_sub(1);
+        let mut at = self.table.home(h);
+        // At most half the slots are used: an empty slot ends every probe sequence.
+        for _ in 0..slots.len() {
+            let (sh, k) = *slots.get(at & mask)?;
+            if k == EMPTY {
+                return None;
+            }
+            if sh == h && self.word(k) == Some(w) {
+                return Some(k);
+            }
+            at = (at & mask) + 1;
+        }
+        None
+    }
+
+    fn word(&self, k: u32) -> Option<&[u8]> {
+        let k = k as usize;
+        let start = match k.checked_sub(1) {
+            Some(j) => *self.ends.get(j)? as usize,
+            None => 0,
+        };
+        self.text.get(start..*self.ends.get(k)? as usize)
+    }
+
+    /// The entry of a word given as a piece (with its hash).
+    fn get(&self, w: Piece<'_>) -> Option<&TechWord> {
+        let k = self.find(w.hash, w.text.as_bytes())?;
+        self.words.get(k as usize)
+    }
+}
+
+/// A span and the tokens around it as the technique head reads them: per token its
+/// [`TechWord`], its normalised form and whether its shape is all caps (`X`). Token `i` of a
+/// view is token `i` of some window of a document; a span at `range` of the view has its two
+/// context tokens either side in the view unless the document ends there.
+pub(crate) trait TechniqueTokens {
+    /// Number of tokens.
+    fn len(&self) -> usize;
+    /// The technique word of token `i` (unknown beyond the end).
+    fn word(&self, i: usize) -> TechWord;
+    /// The normalised form of token `i` (empty beyond the end).
+    fn norm(&self, i: usize) -> &str;
+    /// Whether token `i` is all caps.
+    fn caps(&self, i: usize) -> bool;
+}
+
+/// A window of tokens with their technique words.
+pub(crate) struct TokenWords<'a> {
+    tokens: &'a [Token],
+    words: &'a [TechWord],
+}
+
+impl<'a> TokenWords<'a> {
+    /// `tokens` with their technique words `words` (one per token).
+    pub(crate) fn from_parts(tokens: &'a [Token], words: &'a [TechWord]) -> Self {
+        TokenWords { tokens, words }
+    }
+
+    /// `tokens` with their technique words, found into `words`.
+    #[cfg(test)]
+    pub(crate) fn new(
+        model: &Model,
+        heads: &CompiledHeads,
+        tokens: &'a [Token],
+        words: &'a mut Vec<TechWord>,
+    ) -> Self {
+        words.clear();
+        words.extend(
+            tokens
+                .iter()
+                .map(|t| heads.technique_word(model, t.piece())),
+        );
+        TokenWords { tokens, words }
+    }
+}
+
+impl TechniqueTokens for TokenWords<'_> {
+    fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    #[inline]
+    fn word(&self, i: usize) -> TechWord {
+        self.words.get(i).copied().unwrap_or_default()
+    }
+
+    #[inline]
+    fn norm(&self, i: usize) -> &str {
+        self.tokens.get(i).map_or("", |t| t.norm.as_str())
+    }
+
+    #[inline]
+    fn caps(&self, i: usize) -> bool {
+        self.tokens.get(i).is_some_and(|t| t.shape == "X")
     }
 }
 
@@ -710,31 +1032,30 @@ impl ColumnSet {
         }
     }
 
-    /// Number of columns in the set.
-    fn count(&self) -> usize {
+    /// Writes the columns in ascending order to the start of `out` and empties the set; returns
+    /// how many there were (columns beyond the end of `out` are dropped: `out` as long as the
+    /// reserved bound holds them all).
+    fn drain_to_slice(&mut self, out: &mut [u32]) -> usize {
         let mut n = 0;
-        for (s, &summary) in self.summary.iter().enumerate() {
-            let mut ws = summary;
+        for (s, summary) in self.summary.iter_mut().enumerate() {
+            let mut ws = std::mem::take(summary);
             while ws != 0 {
                 let w = s * 64 + ws.trailing_zeros() as usize;
                 ws &= ws - 1;
-                n += self.words.get(w).map_or(0, |x| x.count_ones() as usize);
+                let Some(word) = self.words.get_mut(w) else {
+                    continue;
+                };
+                let mut bits = std::mem::take(word);
+                while bits != 0 {
+                    if let Some(x) = out.get_mut(n) {
+                        *x = (w * 64) as u32 + bits.trailing_zeros();
+                        n += 1;
+                    }
+                    bits &= bits - 1;
+                }
             }
         }
         n
-    }
-
-    /// The columns in ascending order, emptying the set as they are read (a set whose drain
-    /// is dropped early keeps the columns not read yet).
-    fn drain(&mut self) -> Drain<'_> {
-        Drain {
-            words: &mut self.words,
-            summary: &mut self.summary,
-            next_summary: 0,
-            ws: 0,
-            base: 0,
-            bits: 0,
-        }
     }
 
     /// Appends the columns in ascending order to `out` and empties the set.
@@ -754,89 +1075,6 @@ impl ColumnSet {
                 }
             }
         }
-    }
-}
-
-/// Iterator of [`ColumnSet::drain`].
-struct Drain<'a> {
-    words: &'a mut [u64],
-    summary: &'a mut [u64],
-    /// Index of the next summary word to read.
-    next_summary: usize,
-    /// Marked words of the current summary word not read yet (as bits).
-    ws: u64,
-    /// First column of the current word.
-    base: usize,
-    /// Columns of the current word not read yet (as bits).
-    bits: u64,
-}
-
-impl Iterator for Drain<'_> {
-    type Item = u32;
-
-    #[inline(always)]
-    fn next(&mut self) -> Option<u32> {
-        loop {
-            if self.bits != 0 {
-                let c = self.bits.trailing_zeros();
-                self.bits &= self.bits - 1;
-                return Some(self.base as u32 + c);
-            }
-            if self.ws != 0 {
-                let w = (self.next_summary - 1) * 64 + self.ws.trailing_zeros() as usize;
-                self.ws &= self.ws - 1;
-                self.bits = self.words.get_mut(w).map_or(0, std::mem::take);
-                self.base = w * 64;
-                continue;
-            }
-            let s = self.summary.get_mut(self.next_summary)?;
-            self.ws = std::mem::take(s);
-            self.next_summary += 1;
-        }
-    }
-
-    /// The same columns as `next` gives, as plain nested loops (what `for_each` runs).
-    #[inline(always)]
-    fn fold<B, F: FnMut(B, u32) -> B>(mut self, init: B, mut f: F) -> B {
-        let mut acc = init;
-        while let Some(c) = self.bits_next() {
-            acc = f(acc, c);
-        }
-        while self.ws != 0 {
-            let w = (self.next_summary - 1) * 64 + self.ws.trailing_zeros() as usize;
-            self.ws &= self.ws - 1;
-            let mut bits = self.words.get_mut(w).map_or(0, std::mem::take);
-            while bits != 0 {
-                acc = f(acc, (w * 64) as u32 + bits.trailing_zeros());
-                bits &= bits - 1;
-            }
-        }
-        for (s, summary) in self.summary.iter_mut().enumerate().skip(self.next_summary) {
-            let mut ws = std::mem::take(summary);
-            while ws != 0 {
-                let w = s * 64 + ws.trailing_zeros() as usize;
-                ws &= ws - 1;
-                let mut bits = self.words.get_mut(w).map_or(0, std::mem::take);
-                while bits != 0 {
-                    acc = f(acc, (w * 64) as u32 + bits.trailing_zeros());
-                    bits &= bits - 1;
-                }
-            }
-        }
-        acc
-    }
-}
-
-impl Drain<'_> {
-    /// The next column of the current word, if any.
-    #[inline(always)]
-    fn bits_next(&mut self) -> Option<u32> {
-        if self.bits == 0 {
-            return None;
-        }
-        let c = self.bits.trailing_zeros();
-        self.bits &= self.bits - 1;
-        Some(self.base as u32 + c)
     }
 }
 
@@ -864,17 +1102,45 @@ pub struct TechniqueScratch {
     set: ColumnSet,
     joined: String,
     bounds: Vec<usize>,
+    /// Technique words of the window of tokens around a span.
+    words: Vec<TechWord>,
+    /// The columns of a span, in ascending order (as long as the technique head has columns).
+    cols: Vec<u32>,
 }
 
 impl CompiledHeads {
+    /// The technique head's features of the word `w` (see [`TechWord`]).
+    pub(crate) fn technique_word(&self, model: &Model, w: Piece<'_>) -> TechWord {
+        let words = self.technique_words(model);
+        let info = self.info(w);
+        let found = match info.table_id() {
+            Some(k) => words
+                .by_table
+                .get(k as usize)
+                .and_then(|&i| words.words.get(i as usize)),
+            None => words.get(w),
+        };
+        let mut tw = found.copied().unwrap_or_default();
+        tw.lex = info.lex;
+        tw.spaced = w.text.as_bytes().contains(&b' ');
+        tw
+    }
+
+    /// The technique head's words, built on first use.
+    fn technique_words(&self, model: &Model) -> &TechWords {
+        self.technique
+            .words
+            .get_or_init(|| TechWords::of(&model.technique.index, self))
+    }
+
     /// The technique head's columns of the span at tokens `range` of `tokens`, whose words occur
     /// `repeats` times in its document, written to `out` in ascending order without repeats:
     /// the columns of [`crate::features::binary_unit_row`] of
     /// [`crate::features::technique_features`] into a [`crate::features::Lookup`] (checked by
-    /// tests), found without building a name for most features. Character n-grams of up to
-    /// seven bytes (all n-grams of ASCII text) are read off the joined span as packed integers
-    /// and found in a hash table; longer ones and the word features go through
-    /// [`FeatureIndex::find`]. A range outside `tokens` has no columns.
+    /// tests), found without building a name for most features. Each word's features are found
+    /// once ([`TechWord`]); character n-grams of up to seven bytes (all n-grams of ASCII text)
+    /// are read off the joined span as packed integers and found in a hash table; longer ones go
+    /// through [`FeatureIndex::find`]. A range outside `tokens` has no columns.
     pub fn technique_columns(
         &self,
         model: &Model,
@@ -885,36 +1151,60 @@ impl CompiledHeads {
         out: &mut Vec<u32>,
     ) {
         out.clear();
-        self.technique_set(model, tokens, range, repeats, scratch);
+        self.technique_set_of_tokens(model, tokens, range, repeats, scratch);
         scratch.set.drain_into(out);
     }
 
-    /// The technique head's class probabilities of the span at tokens `range` of `tokens`
-    /// (`repeats` as in [`CompiledHeads::technique_columns`]), written into `out`: the
-    /// probabilities of the binary unit row of its columns, summed column by column in
-    /// ascending order as they are read out of the set (no list of columns).
-    pub(crate) fn technique_probabilities(
+    /// The technique head's class probabilities of the span at `range` of `view` (`repeats` as
+    /// in [`CompiledHeads::technique_columns`]), written into `out` (left empty when `range` is
+    /// not inside the view): the probabilities of the binary unit row of its columns, summed
+    /// column by column in ascending order as they are read out of the set (no list of
+    /// columns).
+    pub(crate) fn technique_probabilities_of(
         &self,
         model: &Model,
-        tokens: &[Token],
+        view: &impl TechniqueTokens,
         range: std::ops::Range<usize>,
         repeats: usize,
         scratch: &mut TechniqueScratch,
         out: &mut Vec<f32>,
     ) {
-        self.technique_set(model, tokens, range, repeats, scratch);
-        let set = &mut scratch.set;
+        out.clear();
+        if range.start > range.end || range.end > view.len() {
+            return;
+        }
+        self.technique_set(model, view, range, repeats, scratch);
+        self.probabilities_of_set(model, scratch, out);
+    }
+
+    /// The probabilities of the columns in `scratch.set` (emptying it).
+    fn probabilities_of_set(
+        &self,
+        model: &Model,
+        scratch: &mut TechniqueScratch,
+        out: &mut Vec<f32>,
+    ) {
+        // Room for every column, so that the set is read out without a capacity check.
+        let bound = model.technique.index.column_bound();
+        if scratch.cols.len() < bound {
+            scratch.cols.resize(bound, 0);
+        }
+        let n = scratch.set.drain_to_slice(&mut scratch.cols);
+        let cols = scratch.cols.get(..n).unwrap_or_default();
         // The value of `binary_unit_row`.
-        let v = 1.0 / (set.count().max(1) as f32).sqrt();
-        model
+        let v = 1.0 / (cols.len().max(1) as f32).sqrt();
+        let head = &model.technique.head;
+        let rows = self
             .technique
-            .head
-            .probabilities_of_columns(set.drain(), v, out);
+            .rows
+            .get_or_init(|| crate::model::padded_rows(head));
+        head.probabilities_of_padded_columns(rows, cols, v, out);
     }
 
     /// Puts the columns of [`CompiledHeads::technique_columns`] into `scratch.set` (left empty
-    /// when the range is outside `tokens`).
-    fn technique_set(
+    /// when the range is outside `tokens`): the technique words of the span and two tokens
+    /// either side, then [`CompiledHeads::technique_set`].
+    fn technique_set_of_tokens(
         &self,
         model: &Model,
         tokens: &[Token],
@@ -922,24 +1212,62 @@ impl CompiledHeads {
         repeats: usize,
         scratch: &mut TechniqueScratch,
     ) {
-        use crate::features::pieces as p;
-        let Some(span) = tokens.get(range.clone()) else {
+        if range.start > range.end || range.end > tokens.len() {
             return;
+        }
+        let lo = range.start.saturating_sub(2);
+        let hi = (range.end + 2).min(tokens.len());
+        let window = &tokens[lo..hi];
+        let mut words = std::mem::take(&mut scratch.words);
+        words.clear();
+        words.extend(window.iter().map(|t| self.technique_word(model, t.piece())));
+        let view = TokenWords {
+            tokens: window,
+            words: &words,
         };
+        self.technique_set(
+            model,
+            &view,
+            range.start - lo..range.end - lo,
+            repeats,
+            scratch,
+        );
+        scratch.words = words;
+    }
+
+    /// Puts the columns of the span at `range` of `view` (inside it) into `scratch.set`.
+    fn technique_set(
+        &self,
+        model: &Model,
+        view: &impl TechniqueTokens,
+        range: std::ops::Range<usize>,
+        repeats: usize,
+        scratch: &mut TechniqueScratch,
+    ) {
+        use crate::features::pieces as p;
         let t = &self.technique;
         let index = &model.technique.index;
+        let words = self.technique_words(model);
         let set = &mut scratch.set;
         set.reserve(index.column_bound());
-        let find = |name: Name<'_>| index.find(&name).unwrap_or(NONE);
         set.insert(t.bias);
         let names = model.lexicon.names().len();
-        for (i, tok) in span.iter().enumerate() {
-            let w = tok.piece();
-            set.insert(find(Name::one(p::W, w)));
-            if let Some(next) = span.get(i + 1) {
-                set.insert(find(Name::two(p::B, w, next.piece())));
+        for i in range.clone() {
+            let w = view.word(i);
+            set.insert(w.cols[TW_W]);
+            if i + 1 < range.end {
+                let next = view.word(i + 1);
+                if w.spaced {
+                    let name =
+                        Name::two(p::B, Piece::new(view.norm(i)), Piece::new(view.norm(i + 1)));
+                    set.insert(index.find(&name).unwrap_or(NONE));
+                } else if w.bigram & B_FIRST != 0 && next.bigram & B_SECOND != 0 {
+                    if let Some(&c) = words.bigrams.get(&pair(w.id, next.id)) {
+                        set.insert(c);
+                    }
+                }
             }
-            let mut bits = self.info(w).lex;
+            let mut bits = w.lex;
             while bits != 0 {
                 let b = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
@@ -947,18 +1275,18 @@ impl CompiledHeads {
                     set.insert(t.lx[b]);
                 }
             }
-            if tok.shape == "X" {
+            if view.caps(i) {
                 set.insert(t.caps);
             }
         }
-        if let (Some(f), Some(l)) = (span.first(), span.last()) {
-            set.insert(find(Name::one(p::FIRST_W, f.piece())));
-            set.insert(find(Name::one(p::LAST_W, l.piece())));
+        if range.start < range.end {
+            set.insert(view.word(range.start).cols[TW_FIRST]);
+            set.insert(view.word(range.end - 1).cols[TW_LAST]);
         }
-        self.gram_columns(index, span, scratch);
+        self.gram_columns(index, view, range.clone(), scratch);
         let set = &mut scratch.set;
         set.insert(
-            t.len[match span.len() {
+            t.len[match range.len() {
                 0..=1 => 0,
                 2 => 1,
                 3 => 2,
@@ -967,36 +1295,46 @@ impl CompiledHeads {
                 _ => 5,
             }],
         );
-        for (k, p0) in [(2, p::L2), (1, p::L1)] {
-            let w = match range.start.checked_sub(k) {
-                Some(j) => tokens[j].piece(),
-                None => p::BOS,
-            };
-            set.insert(find(Name::one(p0, w)));
+        for (k, slot) in [(2, TW_L2), (1, TW_L1)] {
+            set.insert(match range.start.checked_sub(k) {
+                Some(j) => view.word(j).cols[slot],
+                None => words.bos[slot],
+            });
         }
-        for (k, p0) in [(0, p::R1), (1, p::R2)] {
-            let w = tokens.get(range.end + k).map_or(p::EOS, |t| t.piece());
-            set.insert(find(Name::one(p0, w)));
+        for (k, slot) in [(0, TW_R1), (1, TW_R2)] {
+            let j = range.end + k;
+            set.insert(if j < view.len() {
+                view.word(j).cols[slot]
+            } else {
+                words.eos[slot]
+            });
         }
         set.insert(t.rep[repeats.clamp(1, 3) - 1]);
     }
 
     /// The `c:` columns of the span's character 3-, 4- and 5-grams (the span's normalised
     /// tokens joined by single spaces, as `features::span_char_ngrams`), into the scratch set.
-    fn gram_columns(&self, index: &FeatureIndex, span: &[Token], scratch: &mut TechniqueScratch) {
+    fn gram_columns(
+        &self,
+        index: &FeatureIndex,
+        view: &impl TechniqueTokens,
+        range: std::ops::Range<usize>,
+        scratch: &mut TechniqueScratch,
+    ) {
         use crate::features::pieces as p;
         let TechniqueScratch {
             set,
             joined,
             bounds,
+            ..
         } = scratch;
         let grams = self.technique.grams.get_or_init(|| GramTable::of(index));
         joined.clear();
-        for (i, t) in span.iter().enumerate() {
-            if i > 0 {
+        for i in range.clone() {
+            if i > range.start {
                 joined.push(' ');
             }
-            joined.push_str(&t.norm);
+            joined.push_str(view.norm(i));
         }
         let len = joined.len();
         let ascii = joined.is_ascii();
@@ -1009,16 +1347,17 @@ impl CompiledHeads {
                 .and_then(|b| b.try_into().ok())
                 .map_or(0, u64::from_le_bytes)
         };
-        if ascii && grams.complete {
+        if ascii && grams.complete && grams.prefixes {
             let probe = grams.probe();
             let mut set = set.as_mut();
             // One byte per character: every start below `full` has all three n-grams.
             let full = len.saturating_sub(4);
-            for i in 0..full {
-                let w = window(i);
-                set.insert(probe.get(gram_key(w, 3)));
-                set.insert(probe.get(gram_key(w, 4)));
-                set.insert(probe.get(gram_key(w, 5)));
+            for win in bytes.windows(8).take(full) {
+                let w = <[u8; 8]>::try_from(win).map_or(0, u64::from_le_bytes);
+                let [c3, c4, c5] = probe.get_with_prefixes(w);
+                set.insert(c3);
+                set.insert(c4);
+                set.insert(c5);
             }
             for i in full..len {
                 let w = window(i);
@@ -1154,6 +1493,28 @@ mod tests {
             }
         }
         assert!(n > 1000, "{n} packed n-grams");
+        // Every slot knows the columns of its first 3 and 4 bytes.
+        assert!(table.prefixes);
+        for slot in table.slots.iter().filter(|s| s.key != 0) {
+            let len = (slot.key >> 56) as usize;
+            for (n, got) in [(3, slot.prefix3), (4, slot.prefix4)] {
+                let want = if len > n {
+                    table.get(gram_key(slot.key, n))
+                } else {
+                    NONE
+                };
+                assert_eq!(got, want, "{:x} prefix {n}", slot.key);
+            }
+        }
+        // One probe for three n-grams: the same columns as three probes, on every 5-byte
+        // window of some text (stored and unstored 3-, 4- and 5-grams).
+        let text = b"the shameful propaganda of a corrupt regime, said zzqx: xxxxx qqqqq tion ing ";
+        let probe = table.probe();
+        for w in text.windows(8) {
+            let w = u64::from_le_bytes(w.try_into().unwrap());
+            let want = [3, 4, 5].map(|n| table.get(gram_key(w, n)));
+            assert_eq!(probe.get_with_prefixes(w), want, "{w:x}");
+        }
         // Names that are not stored (or not as `c:`) are not found.
         for gram in ["zzqx", "bias", "w:the", "", "\0\0\0"] {
             let want = index.get(&format!("c:{gram}")).unwrap_or(NONE);
@@ -1203,20 +1564,86 @@ mod tests {
             set.insert(70_000 + 64 * 64);
             want.sort_unstable();
             want.dedup();
-            assert_eq!(set.count(), want.len());
             out.clear();
             set.drain_into(&mut out);
             assert_eq!(out, want);
             assert!(set.words.iter().chain(&set.summary).all(|&w| w == 0));
-            // The draining iterator, by `next` then by `fold` from where `next` stopped.
+            // Into a slice: the same columns; those beyond its end are dropped.
             for &c in &want {
                 set.insert(c);
             }
-            let mut drain = set.drain();
-            let mut got: Vec<u32> = drain.by_ref().take(round).collect();
-            drain.for_each(|c| got.push(c));
-            assert_eq!(got, want);
-            assert_eq!(set.count(), 0);
+            let mut slice = vec![0; 70_000];
+            let n = set.drain_to_slice(&mut slice);
+            assert_eq!(slice[..n], want[..]);
+            for &c in &want {
+                set.insert(c);
+            }
+            let short = want.len() / 2;
+            let n = set.drain_to_slice(&mut slice[..short]);
+            assert_eq!(slice[..n], want[..short]);
+            assert!(set.words.iter().chain(&set.summary).all(|&w| w == 0));
+        }
+    }
+
+    /// Every stored one-word technique name is found through its word, every stored bigram
+    /// through its words' ids; other words have no column.
+    #[test]
+    fn technique_words_find_exactly_the_stored_names() {
+        let model = Model::embedded().unwrap();
+        let heads = CompiledHeads::new(&model);
+        let index = &model.technique.index;
+        let word = |w: &str| heads.technique_word(&model, Piece::new(w));
+        let slots = [
+            ("w:", TW_W),
+            ("first:", TW_FIRST),
+            ("last:", TW_LAST),
+            ("l2:", TW_L2),
+            ("l1:", TW_L1),
+            ("r1:", TW_R1),
+            ("r2:", TW_R2),
+        ];
+        let words = heads.technique_words(&model);
+        let (mut ones, mut pairs) = (0, 0);
+        for (c, name) in index.columns() {
+            for (prefix, slot) in slots {
+                if let Some(w) = name.strip_prefix(prefix) {
+                    assert_eq!(word(w).cols[slot], c, "{name:?}");
+                    ones += 1;
+                }
+            }
+            if let Some((a, b)) = name.strip_prefix("b:").and_then(|r| r.split_once(' ')) {
+                let (a, b) = (word(a), word(b));
+                assert!(
+                    a.bigram & B_FIRST != 0 && b.bigram & B_SECOND != 0,
+                    "{name:?}"
+                );
+                assert_eq!(words.bigrams.get(&pair(a.id, b.id)), Some(&c), "{name:?}");
+                pairs += 1;
+            }
+        }
+        assert!(ones > 1000 && pairs > 1000, "{ones} {pairs}");
+        assert_eq!(
+            words.bos[TW_L1],
+            col(
+                index,
+                Name::one(crate::features::pieces::L1, Piece::new("<s>"))
+            )
+        );
+        assert_eq!(
+            words.eos[TW_R2],
+            col(
+                index,
+                Name::one(crate::features::pieces::R2, Piece::new("</s>"))
+            )
+        );
+        for w in ["zzqxv", "", "the the", "w:the"] {
+            let tw = word(w);
+            assert_eq!(tw.cols, [NONE; 7], "{w:?}");
+            assert_eq!(tw.spaced, w.contains(' '));
+        }
+        // Lexicon bits come from the word table.
+        for w in model.lexicon.words().into_iter().take(50) {
+            assert_eq!(word(w).lex, heads.info(Piece::new(w)).lex, "{w:?}");
         }
     }
 

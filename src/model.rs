@@ -210,12 +210,7 @@ impl MultiHead {
     /// [`MultiHead::probabilities`] of the row holding `v` at each of `cols` (ascending, no
     /// repeats), written into `out` without building the row: the same operations in the same
     /// order, so the same floats bit for bit.
-    pub(crate) fn probabilities_of_columns(
-        &self,
-        cols: impl IntoIterator<Item = u32>,
-        v: f32,
-        out: &mut Vec<f32>,
-    ) {
+    pub(crate) fn probabilities_of_columns(&self, cols: &[u32], v: f32, out: &mut Vec<f32>) {
         let k = self.classes.len();
         out.clear();
         out.extend_from_slice(&self.bias);
@@ -224,7 +219,7 @@ impl MultiHead {
             // order).
             Ok(z) if k == 14 => accumulate(z, &self.weights, cols, v),
             _ => {
-                for c in cols {
+                for &c in cols {
                     let base = c as usize * k;
                     if let Some(ws) = self.weights.get(base..base + k) {
                         for (zi, w) in out.iter_mut().zip(ws) {
@@ -236,26 +231,69 @@ impl MultiHead {
         }
         softmax(out);
     }
+
+    /// [`MultiHead::probabilities_of_columns`] with the weights as [`padded_rows`] of this
+    /// head: each class summed by the same operations in the same order (four vectors of four
+    /// per column; the two padding lanes are dropped), so the same floats bit for bit. Falls
+    /// back to `probabilities_of_columns` when the head does not have 14 classes or `rows`
+    /// are not its rows.
+    pub(crate) fn probabilities_of_padded_columns(
+        &self,
+        rows: &[[f32; 16]],
+        cols: &[u32],
+        v: f32,
+        out: &mut Vec<f32>,
+    ) {
+        let Ok(bias) = <&[f32; 14]>::try_from(self.bias.as_slice()) else {
+            return self.probabilities_of_columns(cols, v, out);
+        };
+        if self.classes.len() != 14 || rows.len() != self.weights.len() / 14 {
+            return self.probabilities_of_columns(cols, v, out);
+        }
+        let mut z = [0.0f32; 16];
+        z[..14].copy_from_slice(bias);
+        for &c in cols {
+            if let Some(row) = rows.get(c as usize) {
+                for i in 0..16 {
+                    z[i] += row[i] * v;
+                }
+            }
+        }
+        out.clear();
+        out.extend_from_slice(&z[..14]);
+        softmax(out);
+    }
+}
+
+/// The weights of a 14-class head as rows of 16 floats (the last two zero), for
+/// [`MultiHead::probabilities_of_padded_columns`]; empty for another number of classes.
+pub(crate) fn padded_rows(head: &MultiHead) -> Vec<[f32; 16]> {
+    if head.classes.len() != 14 {
+        return Vec::new();
+    }
+    head.weights
+        .chunks_exact(14)
+        .map(|ws| {
+            let mut row = [0.0; 16];
+            row[..14].copy_from_slice(ws);
+            row
+        })
+        .collect()
 }
 
 /// `z += v · weights[c]` for each column `c` of `cols` in order (rows of `K` weights; rows out
 /// of range are skipped).
 #[inline(always)]
-fn accumulate<const K: usize>(
-    out: &mut [f32; K],
-    weights: &[f32],
-    cols: impl IntoIterator<Item = u32>,
-    v: f32,
-) {
+fn accumulate<const K: usize>(out: &mut [f32; K], weights: &[f32], cols: &[u32], v: f32) {
     let mut z = *out;
-    cols.into_iter().for_each(|c| {
+    for &c in cols {
         let base = c as usize * K;
         if let Some(Ok(ws)) = weights.get(base..base + K).map(<&[f32; K]>::try_from) {
             for i in 0..K {
                 z[i] += ws[i] * v;
             }
         }
-    });
+    }
     *out = z;
 }
 
@@ -689,6 +727,8 @@ mod tests {
                 weights: (0..n_features * k).map(|_| weight()).collect(),
                 bias: (0..k).map(|_| weight()).collect(),
             };
+            let padded = padded_rows(&head);
+            assert_eq!(padded.len(), if k == 14 { n_features } else { 0 });
             let mut out = Vec::new();
             for trial in 0..200 {
                 let n = (next() % 300) as usize;
@@ -697,10 +737,13 @@ mod tests {
                 let row = crate::features::binary_unit_row(cols);
                 let distinct: Vec<u32> = row.iter().map(|x| x.0).collect();
                 let v = 1.0 / (distinct.len().max(1) as f32).sqrt();
-                head.probabilities_of_columns(distinct.iter().copied(), v, &mut out);
+                head.probabilities_of_columns(&distinct, v, &mut out);
                 let want = head.probabilities(&row);
                 let bits = |p: &[f32]| p.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&out), bits(&want), "k {k}, trial {trial}");
+                // Padded rows (14 classes; the fallback otherwise).
+                head.probabilities_of_padded_columns(&padded, &distinct, v, &mut out);
+                assert_eq!(bits(&out), bits(&want), "padded, k {k}, trial {trial}");
             }
         }
     }

@@ -272,37 +272,74 @@ pub(crate) fn span_head_fast(
 /// Reusable buffers of [`technique_probabilities_fast`].
 #[derive(Debug, Default)]
 pub(crate) struct TechniqueBuffers {
-    /// Tokens of the span and its context.
-    pub tokens: Vec<Token>,
     /// Word ids of the span (for the repeat count).
     pub words: Vec<u32>,
-    scratch: crate::compiled::TechniqueScratch,
-    probs: Vec<f32>,
+    /// Per word id of the document: its technique word, once `known` says it was found (both
+    /// empty at the start of a document).
+    pub doc_words: Vec<crate::compiled::TechWord>,
+    pub known: Vec<bool>,
+    pub scratch: crate::compiled::TechniqueScratch,
+    pub probs: Vec<f32>,
 }
 
-/// [`technique_probabilities`] of the span at `range` of `b.tokens` with its repeat count
-/// already known, through the precomputed lookups of `heads`: the same columns
+thread_local! {
+    /// Each thread's technique buffers, kept from one document to the next (so that the column
+    /// bitmap is made once per thread rather than once per document).
+    static TECHNIQUE_BUFFERS: std::cell::RefCell<TechniqueBuffers> =
+        std::cell::RefCell::new(TechniqueBuffers::default());
+}
+
+impl TechniqueBuffers {
+    /// Per-document tables above this many word ids are not kept for the next document.
+    const KEEP_WORDS: usize = 1 << 16;
+
+    /// Buffers for one document: this thread's, as its last document left them (see
+    /// [`TechniqueBuffers::done`]), or new ones.
+    pub(crate) fn for_document() -> Self {
+        TECHNIQUE_BUFFERS
+            .try_with(|b| b.try_borrow_mut().map(|mut b| std::mem::take(&mut *b)))
+            .ok()
+            .and_then(|b| b.ok())
+            .unwrap_or_default()
+    }
+
+    /// Gives the buffers back to this thread for its next document, without the words of this
+    /// one.
+    pub(crate) fn done(mut self) {
+        if self.doc_words.capacity() > Self::KEEP_WORDS {
+            self.doc_words = Vec::new();
+            self.known = Vec::new();
+        }
+        self.doc_words.clear();
+        self.known.clear();
+        let _ = TECHNIQUE_BUFFERS.try_with(|b| {
+            if let Ok(mut b) = b.try_borrow_mut() {
+                *b = self;
+            }
+        });
+    }
+}
+
+/// [`technique_probabilities`] of the span at `range` of `view` (a window of the document's
+/// tokens with their technique words) with its repeat count already known, through the
+/// precomputed lookups of `heads`: the same columns
 /// ([`crate::compiled::CompiledHeads::technique_columns`]) and the same sums, bit for bit.
+/// Empty when `range` is empty or not inside the view.
 pub(crate) fn technique_probabilities_fast<'b>(
     model: &Model,
     heads: &crate::compiled::CompiledHeads,
+    view: &impl crate::compiled::TechniqueTokens,
     range: Range<usize>,
     repeats: usize,
-    b: &'b mut TechniqueBuffers,
+    scratch: &mut crate::compiled::TechniqueScratch,
+    probs: &'b mut Vec<f32>,
 ) -> &'b [f32] {
-    b.probs.clear();
-    if range.start >= range.end || range.end > b.tokens.len() {
-        return &b.probs;
+    probs.clear();
+    if range.start >= range.end || range.end > view.len() {
+        return probs;
     }
-    heads.technique_probabilities(
-        model,
-        &b.tokens,
-        range,
-        repeats,
-        &mut b.scratch,
-        &mut b.probs,
-    );
-    &b.probs
+    heads.technique_probabilities_of(model, view, range, repeats, scratch, probs);
+    probs
 }
 
 /// The most likely technique and its probability from the head's probabilities.
@@ -422,6 +459,32 @@ mod tests {
         }
     }
 
+    /// A thread's buffers come back for its next document without the last document's words.
+    #[test]
+    fn technique_buffers_come_back_without_the_words_of_the_last_document() {
+        let mut b = TechniqueBuffers::for_document();
+        b.known.resize(10, true);
+        b.doc_words.resize(10, crate::compiled::TechWord::UNKNOWN);
+        b.probs.reserve(100);
+        b.done();
+        let b = TechniqueBuffers::for_document();
+        assert!(b.known.is_empty() && b.doc_words.is_empty());
+        assert!(b.probs.capacity() >= 100, "kept");
+        // A big table is not kept.
+        let mut big = b;
+        big.known.resize(TechniqueBuffers::KEEP_WORDS + 1, true);
+        big.doc_words
+            .resize(TechniqueBuffers::KEEP_WORDS + 1, Default::default());
+        big.done();
+        let b = TechniqueBuffers::for_document();
+        assert!(b.doc_words.capacity() <= TechniqueBuffers::KEEP_WORDS);
+        // Two at once: the second is new.
+        let other = TechniqueBuffers::for_document();
+        assert_eq!(other.probs.capacity(), 0);
+        b.done();
+        other.done();
+    }
+
     /// The fast technique head gives every class probability of the generic one, bit for bit.
     #[test]
     fn fast_technique_probabilities_equal_the_generic_ones() {
@@ -432,12 +495,14 @@ mod tests {
         )
         .unwrap();
         let mut b = TechniqueBuffers::default();
+        let mut words = Vec::new();
         let mut compared = 0;
         for line in text.lines().take(20) {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
             let doc = v["text"].as_str().unwrap_or_default();
-            b.tokens = tokenize(doc, 0..doc.len()).unwrap();
-            let n = b.tokens.len();
+            let tokens = tokenize(doc, 0..doc.len()).unwrap();
+            let view = crate::compiled::TokenWords::new(&model, &heads, &tokens, &mut words);
+            let n = tokens.len();
             for start in (0..n).step_by(3) {
                 for end in [start, start + 1, start + 4, start + 15, n + 1] {
                     let repeats = 1 + end % 3;
@@ -445,18 +510,19 @@ mod tests {
                     let want = if start >= end || end > n {
                         Vec::new()
                     } else {
-                        technique_features(
-                            &b.tokens,
-                            start..end,
-                            &model.lexicon,
-                            repeats,
-                            &mut look,
-                        );
+                        technique_features(&tokens, start..end, &model.lexicon, repeats, &mut look);
                         let row = binary_unit_row(look.found.iter().map(|x| x.0));
                         model.technique.head.probabilities(&row)
                     };
-                    let got =
-                        technique_probabilities_fast(&model, &heads, start..end, repeats, &mut b);
+                    let got = technique_probabilities_fast(
+                        &model,
+                        &heads,
+                        &view,
+                        start..end,
+                        repeats,
+                        &mut b.scratch,
+                        &mut b.probs,
+                    );
                     let bits = |p: &[f32]| p.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                     assert_eq!(bits(got), bits(&want), "{start}..{end} of {doc:?}");
                     compared += 1;
