@@ -95,14 +95,14 @@ pub fn tokenize_into(text: &str, range: Range<usize>, out: &mut Vec<Token>) -> R
                     let start = i;
                     let (mut hash, mut kinds) = (0u64, 0u8);
                     while let Some(&b) = bytes.get(i) {
-                        let kind = WORD_KIND[b as usize];
+                        let kind = WORD_SCAN[0][b as usize];
                         if kind == 0 {
                             break;
                         }
                         kinds |= kind;
                         hash = hash
                             .wrapping_mul(crate::hashing::BASE)
-                            .wrapping_add(u64::from(FOLD_1[b as usize]));
+                            .wrapping_add(u64::from(WORD_SCAN[1][b as usize]));
                         i += 1;
                     }
                     // A word that goes on with a non-ASCII word character takes the general path.
@@ -256,6 +256,10 @@ const WORD_KIND: [u8; 256] = {
     }
     t
 };
+
+/// [`WORD_KIND`] and [`FOLD_1`] side by side, the two tables of the word scan (one base
+/// address for both).
+const WORD_SCAN: [[u8; 256]; 2] = [WORD_KIND, FOLD_1];
 
 /// [`fold_ascii`] of every byte plus one: its term in [`crate::hashing::hash_bytes`]
 /// (non-ASCII bytes unused).
