@@ -761,7 +761,7 @@ const TW_R2: usize = 6;
 /// bigram sides and lexicon bits, found once per word ([`CompiledHeads::technique_word`]) so
 /// that a span reads its words' features without building or comparing a name.
 #[derive(Debug, Clone, Copy)]
-pub struct TechWord {
+pub(crate) struct TechWord {
     /// Columns of `w:`, `first:`, `last:`, `l2:`, `l1:`, `r1:`, `r2:` with this word.
     cols: [u32; 7],
     /// Index of the word among the technique head's words (pairs of ids key its bigrams).
@@ -777,7 +777,7 @@ pub struct TechWord {
 
 impl TechWord {
     /// A word that occurs in no technique feature and in no lexicon list.
-    pub const UNKNOWN: TechWord = TechWord {
+    pub(crate) const UNKNOWN: TechWord = TechWord {
         cols: [NONE; 7],
         id: NONE,
         bigram: 0,
