@@ -698,9 +698,6 @@ struct TechniqueTable {
     grams: std::sync::OnceLock<GramTable>,
     /// The word features, built on first use like `grams`.
     words: std::sync::OnceLock<TechWords>,
-    /// The head's weights as rows of 16 floats ([`crate::model::padded_rows`]), built on
-    /// first use.
-    rows: std::sync::OnceLock<Vec<[f32; 16]>>,
     bias: u32,
     caps: u32,
     /// `lx:` × lexicon list.
@@ -716,7 +713,6 @@ impl Default for TechniqueTable {
         TechniqueTable {
             grams: std::sync::OnceLock::new(),
             words: std::sync::OnceLock::new(),
-            rows: std::sync::OnceLock::new(),
             bias: NONE,
             caps: NONE,
             lx: [NONE; 32],
@@ -738,7 +734,6 @@ impl TechniqueTable {
         TechniqueTable {
             grams: std::sync::OnceLock::new(),
             words: std::sync::OnceLock::new(),
-            rows: std::sync::OnceLock::new(),
             bias: col(index, Name::lit(p::BIAS)),
             caps: col(index, Name::lit(p::CAPS)),
             lx,
@@ -1188,12 +1183,7 @@ impl CompiledHeads {
         let cols = scratch.cols.get(..n).unwrap_or_default();
         // The value of `binary_unit_row`.
         let v = 1.0 / (cols.len().max(1) as f32).sqrt();
-        let head = &model.technique.head;
-        let rows = self
-            .technique
-            .rows
-            .get_or_init(|| crate::model::padded_rows(head));
-        head.probabilities_of_padded_columns(rows, cols, v, out);
+        model.technique.head.probabilities_of_columns(cols, v, out);
     }
 
     /// Puts the columns of [`CompiledHeads::technique_columns`] into `scratch.set` (left empty
