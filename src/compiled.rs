@@ -698,9 +698,6 @@ struct TechniqueTable {
     grams: std::sync::OnceLock<GramTable>,
     /// The word features, built on first use like `grams`.
     words: std::sync::OnceLock<TechWords>,
-    /// The head's weights as rows of 16 floats ([`crate::model::padded_rows`]), built on
-    /// first use.
-    rows: std::sync::OnceLock<Vec<[f32; 16]>>,
     bias: u32,
     caps: u32,
     /// `lx:` × lexicon list.
@@ -716,7 +713,6 @@ impl Default for TechniqueTable {
         TechniqueTable {
             grams: std::sync::OnceLock::new(),
             words: std::sync::OnceLock::new(),
-            rows: std::sync::OnceLock::new(),
             bias: NONE,
             caps: NONE,
             lx: [NONE; 32],
@@ -738,7 +734,6 @@ impl TechniqueTable {
         TechniqueTable {
             grams: std::sync::OnceLock::new(),
             words: std::sync::OnceLock::new(),
-            rows: std::sync::OnceLock::new(),
             bias: col(index, Name::lit(p::BIAS)),
             caps: col(index, Name::lit(p::CAPS)),
             lx,
@@ -761,7 +756,7 @@ const TW_R2: usize = 6;
 /// bigram sides and lexicon bits, found once per word ([`CompiledHeads::technique_word`]) so
 /// that a span reads its words' features without building or comparing a name.
 #[derive(Debug, Clone, Copy)]
-pub struct TechWord {
+pub(crate) struct TechWord {
     /// Columns of `w:`, `first:`, `last:`, `l2:`, `l1:`, `r1:`, `r2:` with this word.
     cols: [u32; 7],
     /// Index of the word among the technique head's words (pairs of ids key its bigrams).
@@ -777,7 +772,7 @@ pub struct TechWord {
 
 impl TechWord {
     /// A word that occurs in no technique feature and in no lexicon list.
-    pub const UNKNOWN: TechWord = TechWord {
+    pub(crate) const UNKNOWN: TechWord = TechWord {
         cols: [NONE; 7],
         id: NONE,
         bigram: 0,
@@ -1193,12 +1188,7 @@ impl CompiledHeads {
         let cols = scratch.cols.get(..n).unwrap_or_default();
         // The value of `binary_unit_row`.
         let v = 1.0 / (cols.len().max(1) as f32).sqrt();
-        let head = &model.technique.head;
-        let rows = self
-            .technique
-            .rows
-            .get_or_init(|| crate::model::padded_rows(head));
-        head.probabilities_of_padded_columns(rows, cols, v, out);
+        model.technique.head.probabilities_of_columns(cols, v, out);
     }
 
     /// Puts the columns of [`CompiledHeads::technique_columns`] into `scratch.set` (left empty

@@ -987,6 +987,10 @@ pub struct RepeatCounter {
     windows: std::cell::RefCell<HashMap<usize, Windows>>,
     /// Positions in `seq` of each word id, grouped by id (`occurrences.1[occurrences.0[id]..]`).
     occurrences: std::cell::OnceCell<(Vec<u32>, Vec<u32>)>,
+    /// Positions in `seq` of some word ids: the rarest words of the sequences registered by
+    /// [`RepeatCounter::prepare`] that are counted directly (one pass for all of them, instead
+    /// of indexing every word).
+    positions: std::cell::RefCell<HashMap<u32, Vec<u32>>>,
 }
 
 /// Window hash → (occurrences counted, start of the last counted window).
@@ -1042,6 +1046,7 @@ impl RepeatCounter {
             word_counts,
             windows: Default::default(),
             occurrences: Default::default(),
+            positions: Default::default(),
         }
     }
 
@@ -1068,12 +1073,27 @@ impl RepeatCounter {
     /// Non-overlapping occurrences of `words` (at least two), found by comparing the windows
     /// aligned on the occurrences of its rarest word (`k`-th of the sequence).
     fn count_direct(&self, words: &[u32], k: usize) -> usize {
+        if let Ok(registered) = self.positions.try_borrow() {
+            if let Some(list) = registered.get(&words[k]) {
+                return self.count_at(words, k, list);
+            }
+        }
         let (starts, positions) = self.occurrences();
         let id = words[k] as usize;
+        self.count_at(
+            words,
+            k,
+            &positions[starts[id] as usize..starts[id + 1] as usize],
+        )
+    }
+
+    /// Non-overlapping occurrences of `words` among the windows whose `k`-th word is at one of
+    /// `positions` (ascending: every occurrence of that word).
+    fn count_at(&self, words: &[u32], k: usize, positions: &[u32]) -> usize {
         let len = words.len();
         let mut count = 0;
         let mut last: Option<usize> = None;
-        for &p in &positions[starts[id] as usize..starts[id + 1] as usize] {
+        for &p in positions {
             let Some(i) = (p as usize).checked_sub(k) else {
                 continue;
             };
@@ -1175,6 +1195,8 @@ impl RepeatCounter {
     pub fn prepare<'a>(&self, sequences: impl IntoIterator<Item = &'a [u32]>) {
         // Per length: the windows wanted, and what counting them directly would cost.
         let mut wanted: HashMap<usize, (Vec<u64>, usize)> = HashMap::default();
+        // The rarest words of the sequences that will be counted directly.
+        let mut rare: Vec<u32> = Vec::new();
         for words in sequences {
             match self.plan(words) {
                 Some((_, cost)) if cost > Self::DIRECT_COST => {
@@ -1183,9 +1205,11 @@ impl RepeatCounter {
                     e.0.push(key);
                     e.1 = e.1.saturating_add(cost);
                 }
-                _ => {}
+                Some((k, _)) => rare.extend(words.get(k).copied()),
+                None => {}
             }
         }
+        self.find_positions(&rare);
         let mut cache = self.windows.borrow_mut();
         for (len, (keys, direct_cost)) in wanted {
             // In a long document, a length whose sequences cost less to count directly than
@@ -1217,6 +1241,35 @@ impl RepeatCounter {
         }
     }
 
+    /// Finds the positions of the words `ids` (one pass over the document, unless every word
+    /// is indexed already), for [`RepeatCounter::count_direct`].
+    fn find_positions(&self, ids: &[u32]) {
+        if ids.is_empty() || self.occurrences.get().is_some() {
+            return;
+        }
+        let Ok(mut found) = self.positions.try_borrow_mut() else {
+            return;
+        };
+        let mut marked = vec![false; self.word_counts.len()];
+        let mut new = false;
+        for &id in ids {
+            if let Some(m) = marked.get_mut(id as usize) {
+                if !found.contains_key(&id) {
+                    *m = true;
+                    new = true;
+                }
+            }
+        }
+        if !new {
+            return;
+        }
+        for (i, &id) in self.seq.iter().enumerate() {
+            if marked.get(id as usize).copied().unwrap_or(false) {
+                found.entry(id).or_default().push(i as u32);
+            }
+        }
+    }
+
     /// Indexes a document given as the word ids of its non-punctuation tokens (ids below
     /// `n_ids`; equal ids for equal normalised forms). Count spans with [`RepeatCounter::count_ids`].
     pub fn from_ids(seq: Vec<u32>, n_ids: usize) -> Self {
@@ -1230,6 +1283,7 @@ impl RepeatCounter {
             word_counts,
             windows: Default::default(),
             occurrences: Default::default(),
+            positions: Default::default(),
         }
     }
 
@@ -1808,6 +1862,42 @@ mod tests {
             }
         }
         assert_eq!(counter.count(&toks("zzz qqq")), 1);
+    }
+
+    /// Registering the sequences first (their rarest words' positions found in one pass)
+    /// changes no count.
+    #[test]
+    fn registered_direct_counts_equal_unregistered_ones() {
+        let doc = toks("a b a b x a b , a b c a b a b a b . no no no no, c a b c a b q r q r");
+        let ids = |span: &[Token]| -> Vec<u32> {
+            let counter = RepeatCounter::new(&doc);
+            span.iter()
+                .filter(|t| !t.is_punct())
+                .filter_map(|t| counter.ids.get(t.norm.as_str()).copied())
+                .collect()
+        };
+        let mut spans = Vec::new();
+        for i in 0..doc.len() {
+            for j in i + 1..(i + 6).min(doc.len()) {
+                spans.push(ids(&doc[i..j]));
+            }
+        }
+        let plain = RepeatCounter::new(&doc);
+        let registered = RepeatCounter::new(&doc);
+        registered.prepare(spans.iter().map(|s| s.as_slice()));
+        assert!(!registered.positions.borrow().is_empty());
+        for (k, words) in spans.iter().enumerate() {
+            assert_eq!(
+                registered.count_ids(words),
+                plain.count_ids(words),
+                "{words:?}"
+            );
+            // Half registered again (no new pass), half not registered at all.
+            if k % 2 == 0 {
+                registered.prepare([words.as_slice()]);
+            }
+        }
+        assert!(plain.positions.borrow().is_empty());
     }
 
     #[test]

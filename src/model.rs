@@ -231,54 +231,6 @@ impl MultiHead {
         }
         softmax(out);
     }
-
-    /// [`MultiHead::probabilities_of_columns`] with the weights as [`padded_rows`] of this
-    /// head: each class summed by the same operations in the same order (four vectors of four
-    /// per column; the two padding lanes are dropped), so the same floats bit for bit. Falls
-    /// back to `probabilities_of_columns` when the head does not have 14 classes or `rows`
-    /// are not its rows.
-    pub(crate) fn probabilities_of_padded_columns(
-        &self,
-        rows: &[[f32; 16]],
-        cols: &[u32],
-        v: f32,
-        out: &mut Vec<f32>,
-    ) {
-        let Ok(bias) = <&[f32; 14]>::try_from(self.bias.as_slice()) else {
-            return self.probabilities_of_columns(cols, v, out);
-        };
-        if self.classes.len() != 14 || rows.len() != self.weights.len() / 14 {
-            return self.probabilities_of_columns(cols, v, out);
-        }
-        let mut z = [0.0f32; 16];
-        z[..14].copy_from_slice(bias);
-        for &c in cols {
-            if let Some(row) = rows.get(c as usize) {
-                for i in 0..16 {
-                    z[i] += row[i] * v;
-                }
-            }
-        }
-        out.clear();
-        out.extend_from_slice(&z[..14]);
-        softmax(out);
-    }
-}
-
-/// The weights of a 14-class head as rows of 16 floats (the last two zero), for
-/// [`MultiHead::probabilities_of_padded_columns`]; empty for another number of classes.
-pub(crate) fn padded_rows(head: &MultiHead) -> Vec<[f32; 16]> {
-    if head.classes.len() != 14 {
-        return Vec::new();
-    }
-    head.weights
-        .chunks_exact(14)
-        .map(|ws| {
-            let mut row = [0.0; 16];
-            row[..14].copy_from_slice(ws);
-            row
-        })
-        .collect()
 }
 
 /// `z += v · weights[c]` for each column `c` of `cols` in order (rows of `K` weights; rows out
@@ -727,8 +679,6 @@ mod tests {
                 weights: (0..n_features * k).map(|_| weight()).collect(),
                 bias: (0..k).map(|_| weight()).collect(),
             };
-            let padded = padded_rows(&head);
-            assert_eq!(padded.len(), if k == 14 { n_features } else { 0 });
             let mut out = Vec::new();
             for trial in 0..200 {
                 let n = (next() % 300) as usize;
@@ -741,9 +691,6 @@ mod tests {
                 let want = head.probabilities(&row);
                 let bits = |p: &[f32]| p.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&out), bits(&want), "k {k}, trial {trial}");
-                // Padded rows (14 classes; the fallback otherwise).
-                head.probabilities_of_padded_columns(&padded, &distinct, v, &mut out);
-                assert_eq!(bits(&out), bits(&want), "padded, k {k}, trial {trial}");
             }
         }
     }
