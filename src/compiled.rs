@@ -651,15 +651,6 @@ struct Probe<'a> {
 }
 
 impl Probe<'_> {
-    /// The key held by the first slot a probe for `key` reads (a load whose value decides
-    /// nothing, so that several of them can be in flight at once: see `gram_columns`).
-    #[inline(always)]
-    fn home_key(&self, key: u64) -> u64 {
-        let mask = self.slots.len().wrapping_sub(1);
-        let i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize & mask;
-        self.slots.get(i).map_or(0, |s| s.key)
-    }
-
     /// Column of a packed n-gram, or [`NONE`].
     #[inline(always)]
     fn get(self, key: u64) -> u32 {
@@ -1351,15 +1342,6 @@ impl CompiledHeads {
             let mut set = set.as_mut();
             // One byte per character: every start below `full` has all three n-grams.
             let full = len.saturating_sub(4);
-            // The table is megabytes, so most probes miss the cache, and a probe branches on
-            // the key it loads: one after the other, the misses would not overlap. The 5-grams'
-            // home slots are read first, with nothing depending on them but one XOR.
-            let mut touched = 0u64;
-            for win in bytes.windows(8).take(full) {
-                let w = <[u8; 8]>::try_from(win).map_or(0, u64::from_le_bytes);
-                touched ^= probe.home_key(gram_key(w, 5));
-            }
-            std::hint::black_box(touched);
             for win in bytes.windows(8).take(full) {
                 let w = <[u8; 8]>::try_from(win).map_or(0, u64::from_le_bytes);
                 let [c3, c4, c5] = probe.get_with_prefixes(w);
