@@ -1075,9 +1075,7 @@ impl<W: std::io::Write> LeanSink for JsonSink<'_, '_, W> {
         }
         crate::json::span(&mut self.out, span);
         self.spans += 1;
-        self.w
-            .write_all(self.out.as_bytes())
-            .map_err(|e| crate::error::Error::io("<output>", e))
+        write_output(self.w, &self.out)
     }
 }
 
@@ -1102,10 +1100,14 @@ impl<W: std::io::Write> LeanSink for SemevalSink<'_, W> {
     fn span(&mut self, span: &SpanReport) -> Result<()> {
         self.line.clear();
         crate::render::semeval_line(&mut self.line, self.article_id, span, self.techniques);
-        self.w
-            .write_all(self.line.as_bytes())
-            .map_err(|e| crate::error::Error::io("<output>", e))
+        write_output(self.w, &self.line)
     }
+}
+
+/// Writes `s` to the output of a [`LeanSink`].
+fn write_output(w: &mut impl std::io::Write, s: &str) -> Result<()> {
+    w.write_all(s.as_bytes())
+        .map_err(|e| crate::error::Error::io("<output>", e))
 }
 
 /// Documents longer than this take the lean path of [`Analyzer::write_json`] (8 MiB: below it,
@@ -1124,6 +1126,14 @@ struct Neighbours<'a> {
 }
 
 impl Neighbours<'_> {
+    /// The tokens of sentence `k`, into `out` (false when they cannot be had).
+    fn tokens_of(&self, k: usize, out: &mut Vec<Token>) -> bool {
+        out.clear();
+        self.ranges
+            .get(k)
+            .is_some_and(|r| crate::tokens::tokenize_into(self.text, r.clone(), out).is_ok())
+    }
+
     /// Writes into `out` the tokens of `span` (a token range of `tokens`, the sentence's
     /// tokens) with up to two tokens before and after it in the document, tokenising neighbour
     /// sentences into `near` when the span is within two tokens of its sentence's ends; returns
@@ -1145,11 +1155,8 @@ impl Neighbours<'_> {
             if !self.has_tokens.get(k).copied().unwrap_or(false) {
                 continue;
             }
-            near.clear();
-            if let Some(r) = self.ranges.get(k) {
-                if crate::tokens::tokenize_into(self.text, r.clone(), near).is_err() {
-                    break;
-                }
+            if !self.tokens_of(k, near) {
+                break;
             }
             let take = before.min(near.len());
             earlier.splice(0..0, near[near.len() - take..].iter().cloned());
@@ -1169,11 +1176,8 @@ impl Neighbours<'_> {
             if !self.has_tokens.get(k).copied().unwrap_or(false) {
                 continue;
             }
-            near.clear();
-            if let Some(r) = self.ranges.get(k) {
-                if crate::tokens::tokenize_into(self.text, r.clone(), near).is_err() {
-                    break;
-                }
+            if !self.tokens_of(k, near) {
+                break;
             }
             let take = after.min(near.len());
             out.extend(near[..take].iter().cloned());
