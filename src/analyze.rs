@@ -1038,13 +1038,16 @@ impl KnownIds {
 /// What the lean path of [`Analyzer::write_json`] hands its output to.
 trait LeanSink {
     /// The sentences (byte ranges, with `cp` giving the code-point offset of a byte offset,
-    /// asked in increasing order) and their sentence-head logits, before any span.
+    /// asked in increasing order) and their sentence-head logits, before any span (nothing to
+    /// do for a format that lists spans only).
     fn sentences(
         &mut self,
-        cp: &mut dyn FnMut(usize) -> usize,
-        ranges: &[Range<usize>],
-        logits: &[f32],
-    ) -> Result<()>;
+        _cp: &mut dyn FnMut(usize) -> usize,
+        _ranges: &[Range<usize>],
+        _logits: &[f32],
+    ) -> Result<()> {
+        Ok(())
+    }
     /// The next span, complete.
     fn span(&mut self, span: &SpanReport) -> Result<()>;
 }
@@ -1088,15 +1091,6 @@ struct SemevalSink<'a, W> {
 }
 
 impl<W: std::io::Write> LeanSink for SemevalSink<'_, W> {
-    fn sentences(
-        &mut self,
-        _: &mut dyn FnMut(usize) -> usize,
-        _: &[Range<usize>],
-        _: &[f32],
-    ) -> Result<()> {
-        Ok(())
-    }
-
     fn span(&mut self, span: &SpanReport) -> Result<()> {
         self.line.clear();
         crate::render::semeval_line(&mut self.line, self.article_id, span, self.techniques);
