@@ -86,16 +86,16 @@ impl<'m> Analyzer<'m> {
     pub fn analyze(&self, text: &str) -> Result<Report> {
         let model = self.model;
         let mut chars = ForwardChars::new(text);
-        let mut scratch = Scratch::default();
-        let mut doc = DocWords::for_text(text);
-        let mut logits = Vec::new();
-        let mut sentences = Vec::new();
+        let mut buffers = DocBuffers::for_text(text);
+        let DocBuffers { scratch, doc } = &mut buffers;
+        let ranges = sentences::split(text);
+        let mut logits = Vec::with_capacity(ranges.len());
+        let mut sentences = Vec::with_capacity(ranges.len());
         let mut spans = Vec::new();
         // Per span: its token range in the document.
         let mut pending: Vec<Range<usize>> = Vec::new();
-        for r in sentences::split(text) {
-            let (logit, prob) =
-                sentence_head_fast(model, &self.heads, text, r.clone(), &mut scratch)?;
+        for r in ranges {
+            let (logit, prob) = sentence_head_fast(model, &self.heads, text, r.clone(), scratch)?;
             logits.push(logit);
             let (start, end) = (chars.at(r.start), chars.at(r.end));
             sentences.push(SentenceReport {
@@ -110,9 +110,9 @@ impl<'m> Analyzer<'m> {
             if self.gated(prob) {
                 continue;
             }
-            span_head_fast(model, &self.heads, prob, &mut scratch);
+            span_head_fast(model, &self.heads, prob, scratch);
             let cp = |b: usize| chars.from(r.start, start, b);
-            self.sentence_spans(text, cp, &scratch, prob, |span, sr| {
+            self.sentence_spans(text, cp, scratch, prob, |span, sr| {
                 spans.push(span);
                 pending.push(first + sr.start..first + sr.end);
             });
@@ -129,11 +129,11 @@ impl<'m> Analyzer<'m> {
             }
             repeats.prepare(queries.iter());
             for (span, r) in spans.iter_mut().zip(pending) {
-                (span.technique, span.technique_score) =
-                    self.technique(&doc, &repeats, r, &mut buf);
+                (span.technique, span.technique_score) = self.technique(doc, &repeats, r, &mut buf);
             }
             buf.done();
         }
+        buffers.done();
         let score = model.document.probability(&logits);
         Ok(Report {
             score,
@@ -737,19 +737,36 @@ impl DocWords {
     /// Empty, with room for a text of `text.len()` bytes (about one token per five bytes and one
     /// distinct word per twenty, capped), so that the tables rarely grow.
     fn for_text(text: &str) -> Self {
+        let mut doc = DocWords::default();
+        doc.reset_for(text);
+        doc
+    }
+
+    /// Empties the tables for a text of `text.len()` bytes, keeping their memory (as
+    /// [`DocWords::for_text`] sizes it).
+    fn reset_for(&mut self, text: &str) {
         let tokens = (text.len() / 5).min(1 << 20);
         let words = (text.len() / 20).min(1 << 16);
         // Distinct words of the word table run at about one per ten bytes in news text.
-        let mut doc = DocWords {
-            known: KnownIds::with_capacity((text.len() / 10).min(1 << 16)),
-            ..DocWords::default()
-        };
-        doc.ids_seq.reserve(tokens);
-        doc.shapes.reserve(tokens);
-        doc.forms.reserve(words);
+        self.known.reset((text.len() / 10).min(1 << 16));
+        self.ids.clear();
+        self.spill.clear();
+        self.forms.clear();
+        self.ids_seq.clear();
+        self.shapes.clear();
+        self.ids_seq.reserve(tokens);
+        self.shapes.reserve(tokens);
+        self.forms.reserve(words);
         // Words outside the word table are about one in ten.
-        doc.ids.reserve(words / 8);
-        doc
+        self.ids.reserve(words / 8);
+    }
+
+    /// Whether the tables are small enough to be kept for the next document (at most about
+    /// 1 MB: those of a document of up to some 300 KB).
+    fn worth_keeping(&self) -> bool {
+        self.ids_seq.capacity() <= 1 << 16
+            && self.forms.capacity() <= 1 << 13
+            && self.known.slots.len() <= 1 << 14
     }
 
     fn len(&self) -> usize {
@@ -963,6 +980,45 @@ fn other_id(
     }
 }
 
+/// The buffers of one document's analysis ([`Analyzer::analyze`], [`Analyzer::write_json`]):
+/// each thread keeps those of its last document for its next one, so that a batch does not
+/// allocate and grow them again for every document.
+#[derive(Debug, Default)]
+struct DocBuffers {
+    scratch: Scratch,
+    doc: DocWords,
+}
+
+thread_local! {
+    static DOC_BUFFERS: std::cell::RefCell<DocBuffers> =
+        std::cell::RefCell::new(DocBuffers::default());
+}
+
+impl DocBuffers {
+    /// This thread's buffers, emptied for `text` (new ones when another analysis on this
+    /// thread holds them).
+    fn for_text(text: &str) -> Self {
+        let mut b: DocBuffers = DOC_BUFFERS
+            .try_with(|b| b.try_borrow_mut().map(|mut b| std::mem::take(&mut *b)))
+            .ok()
+            .and_then(|b| b.ok())
+            .unwrap_or_default();
+        b.doc.reset_for(text);
+        b
+    }
+
+    /// Gives the buffers back to this thread for its next document (unless they grew large).
+    fn done(self) {
+        if self.doc.worth_keeping() {
+            let _ = DOC_BUFFERS.try_with(|b| {
+                if let Ok(mut b) = b.try_borrow_mut() {
+                    *b = self;
+                }
+            });
+        }
+    }
+}
+
 /// Word-table id → document id: open addressing with linear probing, a slot holding key (high
 /// half) and value (low half) of a `u64`. A free slot is `u64::MAX`, which no entry equals: a
 /// document id is below the number of distinct words, never `u32::MAX`.
@@ -984,6 +1040,18 @@ impl KnownIds {
             slots: vec![Self::FREE; slots],
             shift: 64 - slots.trailing_zeros(),
             len: 0,
+        }
+    }
+
+    /// Empty, with room for `n` entries at load one half (the slots are reused when there are
+    /// as many).
+    fn reset(&mut self, n: usize) {
+        let slots = (2 * n).next_power_of_two().max(16);
+        if self.slots.len() == slots {
+            self.slots.fill(Self::FREE);
+            self.len = 0;
+        } else {
+            *self = KnownIds::with_capacity(n);
         }
     }
 
@@ -1281,6 +1349,45 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The buffers a thread keeps from one document to the next change no report: each of our
+    /// documents analysed after others (a long one among them, whose tables are too big to be
+    /// kept, and a short one) gives what it gives on a thread of its own, with new buffers.
+    #[test]
+    fn buffers_kept_between_documents_change_no_report() {
+        let model = Model::embedded().unwrap();
+        let analyzer = Analyzer::new(&model, Options::default());
+        let data = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/documents.jsonl"),
+        )
+        .unwrap();
+        let mut texts: Vec<String> = data
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v.get("text")?.as_str().map(str::to_string))
+            .collect();
+        assert!(texts.len() >= 20);
+        let joined = texts.join("\n\n");
+        let long = joined.repeat(400_000 / joined.len() + 1);
+        assert!(long.len() > 400_000, "its tables are not kept");
+        texts.insert(7, long);
+        texts.insert(9, "Shameful!".to_string());
+        let alone = |t: &String| {
+            std::thread::scope(|s| s.spawn(|| analyzer.analyze(t).unwrap()).join().unwrap())
+        };
+        for (i, t) in texts.iter().enumerate() {
+            let after_others = analyzer.analyze(t).unwrap();
+            assert_eq!(after_others, alone(t), "document {i}");
+        }
+        // The buffers come back after use, and a nested analysis (the buffers taken) gets new
+        // ones.
+        let held = DocBuffers::for_text("x");
+        assert!(held.doc.forms.capacity() > 0, "kept from the last document");
+        let d = &held.doc;
+        assert!(d.forms.is_empty() && d.ids_seq.is_empty() && d.ids.is_empty());
+        assert_eq!(analyzer.analyze(&texts[0]).unwrap(), alone(&texts[0]));
+        held.done();
+    }
 
     /// The lean paths of `write_json` and `write_semeval` write the same bytes as the usual
     /// ones: on our own

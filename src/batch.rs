@@ -667,14 +667,15 @@ pub fn run_with(
             summary.cancelled = true;
             break;
         }
-        let out: Vec<Option<Row>> = pool.install(|| {
+        // Each row is scored and rendered on the pool; this thread only writes.
+        let out: Vec<Option<(Row, String)>> = pool.install(|| {
             chunk
                 .par_iter()
                 .map(|(no, _, line)| {
                     if cancelled() {
                         return None;
                     }
-                    Some(match line {
+                    let row = match line {
                         Line::Bytes(raw) => score_row(analyzer, *no, raw, options.max_bytes),
                         Line::TooLong(len) => Row {
                             line: *no,
@@ -682,19 +683,20 @@ pub fn run_with(
                             fields: Default::default(),
                             result: Err(too_long(*len, options.max_bytes)),
                         },
-                    })
+                    };
+                    let text = row.render(options.format);
+                    Some((row, text))
                 })
                 .collect()
         });
         // Rows are written in input order up to the first one left unscored by a cancellation.
         for (row, (_, n, _)) in out.into_iter().zip(&chunk) {
-            let Some(row) = row else {
+            let Some((row, text)) = row else {
                 summary.cancelled = true;
                 break;
             };
             summary.bytes += n;
             summary.add(&row, options.summary_field.as_deref());
-            let text = row.render(options.format);
             if !text.is_empty() {
                 output.write_all(text.as_bytes())?;
                 output.write_all(b"\n")?;

@@ -317,13 +317,52 @@ impl CompiledHeads {
         infos: &[WordInfo],
         cols: &mut Vec<u32>,
     ) {
+        self.each_sentence_column(model, tokens, infos, |c| cols.push(c));
+    }
+
+    /// The sentence head's columns of a sentence, as [`CompiledHeads::sentence_columns`] finds
+    /// them, counted into `counts`.
+    pub(crate) fn count_sentence_columns(
+        &self,
+        model: &Model,
+        tokens: &[Token],
+        infos: &[WordInfo],
+        counts: &mut ColumnCounts,
+    ) {
+        // Every column of the head (a validated model has as many idf values as weights).
+        let sentence = &model.sentence;
+        counts.reserve(
+            sentence
+                .vectorizer
+                .idf
+                .len()
+                .max(sentence.head.weights.len()),
+        );
+        let mut set = counts.as_mut();
+        self.each_sentence_column(model, tokens, infos, |c| set.add(c));
+    }
+
+    /// `f(column)` for each sentence-head column of a sentence (never [`NONE`]).
+    #[inline(always)]
+    fn each_sentence_column(
+        &self,
+        model: &Model,
+        tokens: &[Token],
+        infos: &[WordInfo],
+        mut f: impl FnMut(u32),
+    ) {
+        let mut push = |c: u32| {
+            if c != NONE {
+                f(c);
+            }
+        };
         for (i, t) in tokens.iter().enumerate() {
-            let info = &infos[i];
-            push(cols, info.sent);
+            let Some(info) = infos.get(i) else { break };
+            push(info.sent);
             if let Some(next) = infos.get(i + 1) {
                 if info.bigram & B_FIRST != 0 && next.bigram & B_SECOND != 0 {
                     if let Some(&c) = self.sent_b.get(&pair(info.id, next.id)) {
-                        cols.push(c);
+                        push(c);
                     }
                 }
             }
@@ -332,11 +371,11 @@ impl CompiledHeads {
                 let b = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 if b < model.lexicon.names().len() {
-                    push(cols, self.sent_lx[b]);
+                    push(self.sent_lx[b]);
                 }
             }
             if t.shape == "X" {
-                push(cols, self.sent_caps);
+                push(self.sent_caps);
             }
         }
     }
@@ -494,13 +533,6 @@ impl WordTable {
 #[inline(always)]
 fn pair(a: u32, b: u32) -> u64 {
     ((a as u64) << 32) | b as u64
-}
-
-#[inline(always)]
-fn push(cols: &mut Vec<u32>, c: u32) {
-    if c != NONE {
-        cols.push(c);
-    }
 }
 
 /// Key of a character n-gram of at most [`GRAM_BYTES`] bytes: the bytes little-endian in the
@@ -1073,6 +1105,77 @@ impl ColumnSet {
     }
 }
 
+/// Columns with the number of times each was added, read out in ascending order (and emptied)
+/// by [`ColumnCounts::drain_into`]: what sorting the added columns and counting runs of equal
+/// ones gives, without the sort.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ColumnCounts {
+    set: ColumnSet,
+    /// Per column: how many times it was added since the last drain (0 when absent).
+    counts: Vec<u32>,
+}
+
+impl ColumnCounts {
+    /// Makes room for columns below `bound`.
+    fn reserve(&mut self, bound: usize) {
+        self.set.reserve(bound);
+        if self.counts.len() < bound {
+            self.counts.resize(bound, 0);
+        }
+    }
+
+    /// The counts borrowed as slices (kept in registers by a loop of additions).
+    #[inline(always)]
+    fn as_mut(&mut self) -> CountsMut<'_> {
+        CountsMut {
+            set: self.set.as_mut(),
+            counts: &mut self.counts,
+        }
+    }
+
+    /// Appends each column with its count, in ascending order of column, to `out`, and empties
+    /// the counts.
+    pub(crate) fn drain_into(&mut self, out: &mut Vec<(u32, f32)>) {
+        let ColumnCounts { set, counts } = self;
+        for (s, summary) in set.summary.iter_mut().enumerate() {
+            let mut ws = std::mem::take(summary);
+            while ws != 0 {
+                let w = s * 64 + ws.trailing_zeros() as usize;
+                ws &= ws - 1;
+                let Some(word) = set.words.get_mut(w) else {
+                    continue;
+                };
+                let mut bits = std::mem::take(word);
+                while bits != 0 {
+                    let c = (w * 64) as u32 + bits.trailing_zeros();
+                    bits &= bits - 1;
+                    if let Some(n) = counts.get_mut(c as usize) {
+                        // Counts are far below 2^24: exact as `f32`, as a sum of ones is.
+                        out.push((c, std::mem::take(n) as f32));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A [`ColumnCounts`] borrowed as slices.
+struct CountsMut<'a> {
+    set: SetMut<'a>,
+    counts: &'a mut [u32],
+}
+
+impl CountsMut<'_> {
+    /// Adds column `c` once more; columns beyond the reserved bound are ignored.
+    #[inline(always)]
+    fn add(&mut self, c: u32) {
+        if let Some(n) = self.counts.get_mut(c as usize) {
+            *n += 1;
+            self.set.insert(c);
+        }
+    }
+}
+
 /// A [`ColumnSet`] borrowed as slices.
 struct SetMut<'a> {
     words: &'a mut [u64],
@@ -1532,6 +1635,47 @@ mod tests {
         let mut tiny = GramTable::with_capacity(0);
         let all = (0..40u32).all(|i| tiny.insert(format!("{i:03}").as_bytes(), i));
         assert!(!all);
+    }
+
+    #[test]
+    fn column_counts_equal_sorting_and_counting_runs() {
+        let mut counts = ColumnCounts::default();
+        counts.reserve(20_000);
+        let mut out = Vec::new();
+        let mut state = 11u64;
+        for round in 0..30 {
+            let mut cols = Vec::new();
+            for _ in 0..(round * 13) {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                // A small range in some rounds, so that columns repeat.
+                let range = if round % 2 == 0 { 40 } else { 20_000 };
+                cols.push(((state >> 33) % range) as u32);
+            }
+            let mut add = counts.as_mut();
+            for &c in &cols {
+                add.add(c);
+            }
+            // Beyond the bound: ignored.
+            add.add(20_000);
+            add.add(NONE);
+            // What the sort gave: the columns sorted, runs of equal ones counted.
+            cols.sort_unstable();
+            let mut want: Vec<(u32, f32)> = Vec::new();
+            for &c in &cols {
+                match want.last_mut() {
+                    Some(l) if l.0 == c => l.1 += 1.0,
+                    _ => want.push((c, 1.0)),
+                }
+            }
+            out.clear();
+            counts.drain_into(&mut out);
+            assert_eq!(out, want, "round {round}");
+            assert!(counts.counts.iter().all(|&n| n == 0), "emptied");
+            let set = &counts.set;
+            assert!(set.words.iter().chain(&set.summary).all(|&w| w == 0));
+        }
     }
 
     #[test]

@@ -147,7 +147,7 @@ pub(crate) struct Scratch {
     pub tokens: Vec<Token>,
     /// Word-table info of each token of the current sentence.
     pub infos: Vec<crate::compiled::WordInfo>,
-    cols: Vec<u32>,
+    column_counts: crate::compiled::ColumnCounts,
     counts: Vec<(u32, f32)>,
     ctx: SentenceContext,
     /// Span-head probability of each token of the current sentence.
@@ -169,16 +169,11 @@ pub(crate) fn sentence_head_fast(
     prepare_fast(heads, text, range, scratch)?;
     let s = scratch;
     // Sentence head: the TF-IDF row of `Vectorizer::transform`.
-    s.cols.clear();
-    heads.sentence_columns(model, &s.tokens, &s.infos, &mut s.cols);
-    s.cols.sort_unstable();
+    // The distinct columns in ascending order with their counts, as sorting them and counting
+    // runs gives.
+    heads.count_sentence_columns(model, &s.tokens, &s.infos, &mut s.column_counts);
     s.counts.clear();
-    for &c in &s.cols {
-        match s.counts.last_mut() {
-            Some(l) if l.0 == c => l.1 += 1.0,
-            _ => s.counts.push((c, 1.0)),
-        }
-    }
+    s.column_counts.drain_into(&mut s.counts);
     let raw = tfidf_logit(
         &model.sentence.vectorizer,
         &model.sentence.head,
