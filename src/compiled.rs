@@ -563,24 +563,51 @@ struct GramTable {
     prefixes: bool,
 }
 
-/// One slot of a [`GramTable`].
+/// One slot of a [`GramTable`]: 16 bytes, four to a cache line. Columns are kept in 16 bits
+/// ([`narrow`]); a model with more columns than that takes the lookup by name instead.
 #[derive(Debug, Clone, Copy, Default)]
 struct GramSlot {
     /// The packed n-gram (0: empty).
     key: u64,
     /// Its column.
-    col: u32,
-    /// Columns of the n-grams of its first 3 and first 4 bytes ([`NONE`] when not stored or
-    /// not shorter than the n-gram).
-    prefix3: u32,
-    prefix4: u32,
+    col: u16,
+    /// Columns of the n-grams of its first 3 and first 4 bytes ([`NARROW_NONE`] when not
+    /// stored or not shorter than the n-gram).
+    prefix3: u16,
+    prefix4: u16,
+}
+
+/// [`NONE`] in a [`GramSlot`].
+const NARROW_NONE: u16 = u16::MAX;
+
+/// A column in 16 bits, when it fits ([`NONE`] is [`NARROW_NONE`]).
+fn narrow(c: u32) -> Option<u16> {
+    if c == NONE {
+        Some(NARROW_NONE)
+    } else {
+        u16::try_from(c).ok().filter(|&c| c != NARROW_NONE)
+    }
+}
+
+/// The column of a [`GramSlot`] field.
+#[inline(always)]
+fn wide(c: u16) -> u32 {
+    if c == NARROW_NONE {
+        NONE
+    } else {
+        u32::from(c)
+    }
 }
 
 impl GramTable {
     /// The table of the `c:` names of `index`.
     fn of(index: &FeatureIndex) -> Self {
         // Room for every name, so the table is at most half full.
-        let mut grams = GramTable::with_capacity(index.column_bound());
+        let mut names = 0;
+        index.for_each_with_prefix(b"c:", |_, gram| {
+            names += (gram.len() <= GRAM_BYTES) as usize
+        });
+        let mut grams = GramTable::with_capacity(names);
         let mut complete = true;
         index.for_each_with_prefix(b"c:", |c, gram| {
             complete &= grams.insert(gram, c);
@@ -604,10 +631,11 @@ impl GramTable {
                     NONE
                 }
             };
+            // Every stored column fits (`insert`).
             let (p3, p4) = (prefix(3), prefix(4));
             if let Some(slot) = self.slots.get_mut(i) {
-                slot.prefix3 = p3;
-                slot.prefix4 = p4;
+                slot.prefix3 = narrow(p3).unwrap_or(NARROW_NONE);
+                slot.prefix4 = narrow(p4).unwrap_or(NARROW_NONE);
             }
         }
         self.prefixes = true;
@@ -625,12 +653,16 @@ impl GramTable {
     }
 
     /// Adds an n-gram of 1 to [`GRAM_BYTES`] bytes (others are ignored), unless the table is
-    /// full. The same n-gram twice cannot come from distinct stored names; the later column
-    /// would win, as in a map. The prefix columns are left to [`GramTable::set_prefixes`].
+    /// full or the column does not fit in 16 bits (false then). The same n-gram twice cannot
+    /// come from distinct stored names; the later column would win, as in a map. The prefix
+    /// columns are left to [`GramTable::set_prefixes`].
     fn insert(&mut self, gram: &[u8], col: u32) -> bool {
         if !(1..=GRAM_BYTES).contains(&gram.len()) {
             return true;
         }
+        let Some(col) = narrow(col).filter(|&c| c != NARROW_NONE) else {
+            return false;
+        };
         self.prefixes = false;
         let window = gram.iter().rev().fold(0u64, |k, &b| (k << 8) | b as u64);
         let key = gram_key(window, gram.len());
@@ -644,8 +676,8 @@ impl GramTable {
                 *slot = GramSlot {
                     key,
                     col,
-                    prefix3: NONE,
-                    prefix4: NONE,
+                    prefix3: NARROW_NONE,
+                    prefix4: NARROW_NONE,
                 };
                 return true;
             }
@@ -686,7 +718,7 @@ impl Probe<'_> {
     /// Column of a packed n-gram, or [`NONE`].
     #[inline(always)]
     fn get(self, key: u64) -> u32 {
-        self.find(key).map_or(NONE, |s| s.col)
+        self.find(key).map_or(NONE, |s| wide(s.col))
     }
 
     /// The slot of a packed n-gram, if stored.
@@ -712,10 +744,10 @@ impl Probe<'_> {
     #[inline(always)]
     fn get_with_prefixes(self, window: u64) -> [u32; 3] {
         if let Some(s) = self.find(gram_key(window, 5)) {
-            return [s.prefix3, s.prefix4, s.col];
+            return [wide(s.prefix3), wide(s.prefix4), wide(s.col)];
         }
         if let Some(s) = self.find(gram_key(window, 4)) {
-            return [s.prefix3, s.col, NONE];
+            return [wide(s.prefix3), wide(s.col), NONE];
         }
         [self.get(gram_key(window, 3)), NONE, NONE]
     }
@@ -1596,7 +1628,7 @@ mod tests {
                 } else {
                     NONE
                 };
-                assert_eq!(got, want, "{:x} prefix {n}", slot.key);
+                assert_eq!(wide(got), want, "{:x} prefix {n}", slot.key);
             }
         }
         // One probe for three n-grams: the same columns as three probes, on every 5-byte
@@ -1635,6 +1667,12 @@ mod tests {
         let mut tiny = GramTable::with_capacity(0);
         let all = (0..40u32).all(|i| tiny.insert(format!("{i:03}").as_bytes(), i));
         assert!(!all);
+        // So does a column beyond 16 bits.
+        let mut wide_cols = GramTable::with_capacity(4);
+        assert!(wide_cols.insert(b"abc", 65_534));
+        assert!(!wide_cols.insert(b"abd", 65_535));
+        assert!(!wide_cols.insert(b"abe", 70_000));
+        assert_eq!(wide_cols.get(key_of(b"abc")), 65_534);
     }
 
     #[test]
