@@ -1091,49 +1091,43 @@ impl ColumnSet {
         }
     }
 
+    /// Calls `f` with each column in ascending order and empties the set.
+    #[inline(always)]
+    fn drain(&mut self, mut f: impl FnMut(u32)) {
+        for (s, summary) in self.summary.iter_mut().enumerate() {
+            let mut ws = std::mem::take(summary);
+            while ws != 0 {
+                let w = s * 64 + ws.trailing_zeros() as usize;
+                ws &= ws - 1;
+                let Some(word) = self.words.get_mut(w) else {
+                    continue;
+                };
+                let mut bits = std::mem::take(word);
+                while bits != 0 {
+                    f((w * 64) as u32 + bits.trailing_zeros());
+                    bits &= bits - 1;
+                }
+            }
+        }
+    }
+
     /// Writes the columns in ascending order to the start of `out` and empties the set; returns
     /// how many there were (columns beyond the end of `out` are dropped: `out` as long as the
     /// reserved bound holds them all).
     fn drain_to_slice(&mut self, out: &mut [u32]) -> usize {
         let mut n = 0;
-        for (s, summary) in self.summary.iter_mut().enumerate() {
-            let mut ws = std::mem::take(summary);
-            while ws != 0 {
-                let w = s * 64 + ws.trailing_zeros() as usize;
-                ws &= ws - 1;
-                let Some(word) = self.words.get_mut(w) else {
-                    continue;
-                };
-                let mut bits = std::mem::take(word);
-                while bits != 0 {
-                    if let Some(x) = out.get_mut(n) {
-                        *x = (w * 64) as u32 + bits.trailing_zeros();
-                        n += 1;
-                    }
-                    bits &= bits - 1;
-                }
+        self.drain(|c| {
+            if let Some(x) = out.get_mut(n) {
+                *x = c;
+                n += 1;
             }
-        }
+        });
         n
     }
 
     /// Appends the columns in ascending order to `out` and empties the set.
     fn drain_into(&mut self, out: &mut Vec<u32>) {
-        for (s, summary) in self.summary.iter_mut().enumerate() {
-            let mut ws = std::mem::take(summary);
-            while ws != 0 {
-                let w = s * 64 + ws.trailing_zeros() as usize;
-                ws &= ws - 1;
-                let Some(word) = self.words.get_mut(w) else {
-                    continue;
-                };
-                let mut bits = std::mem::take(word);
-                while bits != 0 {
-                    out.push((w * 64) as u32 + bits.trailing_zeros());
-                    bits &= bits - 1;
-                }
-            }
-        }
+        self.drain(|c| out.push(c));
     }
 }
 
@@ -1169,25 +1163,12 @@ impl ColumnCounts {
     /// the counts.
     pub(crate) fn drain_into(&mut self, out: &mut Vec<(u32, f32)>) {
         let ColumnCounts { set, counts } = self;
-        for (s, summary) in set.summary.iter_mut().enumerate() {
-            let mut ws = std::mem::take(summary);
-            while ws != 0 {
-                let w = s * 64 + ws.trailing_zeros() as usize;
-                ws &= ws - 1;
-                let Some(word) = set.words.get_mut(w) else {
-                    continue;
-                };
-                let mut bits = std::mem::take(word);
-                while bits != 0 {
-                    let c = (w * 64) as u32 + bits.trailing_zeros();
-                    bits &= bits - 1;
-                    if let Some(n) = counts.get_mut(c as usize) {
-                        // Counts are far below 2^24: exact as `f32`, as a sum of ones is.
-                        out.push((c, std::mem::take(n) as f32));
-                    }
-                }
+        set.drain(|c| {
+            if let Some(n) = counts.get_mut(c as usize) {
+                // Counts are far below 2^24: exact as `f32`, as a sum of ones is.
+                out.push((c, std::mem::take(n) as f32));
             }
-        }
+        });
     }
 }
 
@@ -1675,6 +1656,14 @@ mod tests {
         assert_eq!(wide_cols.get(key_of(b"abc")), 65_534);
     }
 
+    /// The next number of a linear congruential sequence (its high bits).
+    fn next_random(state: &mut u64) -> u64 {
+        *state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        *state >> 33
+    }
+
     #[test]
     fn column_counts_equal_sorting_and_counting_runs() {
         let mut counts = ColumnCounts::default();
@@ -1684,12 +1673,9 @@ mod tests {
         for round in 0..30 {
             let mut cols = Vec::new();
             for _ in 0..(round * 13) {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1);
                 // A small range in some rounds, so that columns repeat.
                 let range = if round % 2 == 0 { 40 } else { 20_000 };
-                cols.push(((state >> 33) % range) as u32);
+                cols.push((next_random(&mut state) % range) as u32);
             }
             let mut add = counts.as_mut();
             for &c in &cols {
@@ -1725,10 +1711,7 @@ mod tests {
         for round in 0..20 {
             let mut want = Vec::new();
             for _ in 0..(round * 37) {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1);
-                let c = ((state >> 33) % 70_000) as u32;
+                let c = (next_random(&mut state) % 70_000) as u32;
                 set.insert(c);
                 want.push(c);
             }

@@ -140,7 +140,8 @@ pub fn best_technique(
     )
 }
 
-/// Reusable buffers of the analysis fast path (one per document being analysed).
+/// Reusable buffers of the analysis fast path (one per document being analysed; `analyze`
+/// keeps them per thread between documents).
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     /// Tokens of the current sentence.
