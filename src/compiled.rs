@@ -317,43 +317,9 @@ impl CompiledHeads {
         infos: &[WordInfo],
         cols: &mut Vec<u32>,
     ) {
-        self.each_sentence_column(model, tokens, infos, |c| cols.push(c));
-    }
-
-    /// The sentence head's columns of a sentence, as [`CompiledHeads::sentence_columns`] finds
-    /// them, counted into `counts`.
-    pub(crate) fn count_sentence_columns(
-        &self,
-        model: &Model,
-        tokens: &[Token],
-        infos: &[WordInfo],
-        counts: &mut ColumnCounts,
-    ) {
-        // Every column of the head (a validated model has as many idf values as weights).
-        let sentence = &model.sentence;
-        counts.reserve(
-            sentence
-                .vectorizer
-                .idf
-                .len()
-                .max(sentence.head.weights.len()),
-        );
-        let mut set = counts.as_mut();
-        self.each_sentence_column(model, tokens, infos, |c| set.add(c));
-    }
-
-    /// `f(column)` for each sentence-head column of a sentence (never [`NONE`]).
-    #[inline(always)]
-    fn each_sentence_column(
-        &self,
-        model: &Model,
-        tokens: &[Token],
-        infos: &[WordInfo],
-        mut f: impl FnMut(u32),
-    ) {
         let mut push = |c: u32| {
             if c != NONE {
-                f(c);
+                cols.push(c);
             }
         };
         for (i, t) in tokens.iter().enumerate() {
@@ -1131,64 +1097,6 @@ impl ColumnSet {
     }
 }
 
-/// Columns with the number of times each was added, read out in ascending order (and emptied)
-/// by [`ColumnCounts::drain_into`]: what sorting the added columns and counting runs of equal
-/// ones gives, without the sort.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ColumnCounts {
-    set: ColumnSet,
-    /// Per column: how many times it was added since the last drain (0 when absent).
-    counts: Vec<u32>,
-}
-
-impl ColumnCounts {
-    /// Makes room for columns below `bound`.
-    fn reserve(&mut self, bound: usize) {
-        self.set.reserve(bound);
-        if self.counts.len() < bound {
-            self.counts.resize(bound, 0);
-        }
-    }
-
-    /// The counts borrowed as slices (kept in registers by a loop of additions).
-    #[inline(always)]
-    fn as_mut(&mut self) -> CountsMut<'_> {
-        CountsMut {
-            set: self.set.as_mut(),
-            counts: &mut self.counts,
-        }
-    }
-
-    /// Appends each column with its count, in ascending order of column, to `out`, and empties
-    /// the counts.
-    pub(crate) fn drain_into(&mut self, out: &mut Vec<(u32, f32)>) {
-        let ColumnCounts { set, counts } = self;
-        set.drain(|c| {
-            if let Some(n) = counts.get_mut(c as usize) {
-                // Counts are far below 2^24: exact as `f32`, as a sum of ones is.
-                out.push((c, std::mem::take(n) as f32));
-            }
-        });
-    }
-}
-
-/// A [`ColumnCounts`] borrowed as slices.
-struct CountsMut<'a> {
-    set: SetMut<'a>,
-    counts: &'a mut [u32],
-}
-
-impl CountsMut<'_> {
-    /// Adds column `c` once more; columns beyond the reserved bound are ignored.
-    #[inline(always)]
-    fn add(&mut self, c: u32) {
-        if let Some(n) = self.counts.get_mut(c as usize) {
-            *n += 1;
-            self.set.insert(c);
-        }
-    }
-}
-
 /// A [`ColumnSet`] borrowed as slices.
 struct SetMut<'a> {
     words: &'a mut [u64],
@@ -1662,44 +1570,6 @@ mod tests {
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1);
         *state >> 33
-    }
-
-    #[test]
-    fn column_counts_equal_sorting_and_counting_runs() {
-        let mut counts = ColumnCounts::default();
-        counts.reserve(20_000);
-        let mut out = Vec::new();
-        let mut state = 11u64;
-        for round in 0..30 {
-            let mut cols = Vec::new();
-            for _ in 0..(round * 13) {
-                // A small range in some rounds, so that columns repeat.
-                let range = if round % 2 == 0 { 40 } else { 20_000 };
-                cols.push((next_random(&mut state) % range) as u32);
-            }
-            let mut add = counts.as_mut();
-            for &c in &cols {
-                add.add(c);
-            }
-            // Beyond the bound: ignored.
-            add.add(20_000);
-            add.add(NONE);
-            // What the sort gave: the columns sorted, runs of equal ones counted.
-            cols.sort_unstable();
-            let mut want: Vec<(u32, f32)> = Vec::new();
-            for &c in &cols {
-                match want.last_mut() {
-                    Some(l) if l.0 == c => l.1 += 1.0,
-                    _ => want.push((c, 1.0)),
-                }
-            }
-            out.clear();
-            counts.drain_into(&mut out);
-            assert_eq!(out, want, "round {round}");
-            assert!(counts.counts.iter().all(|&n| n == 0), "emptied");
-            let set = &counts.set;
-            assert!(set.words.iter().chain(&set.summary).all(|&w| w == 0));
-        }
     }
 
     #[test]

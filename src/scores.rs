@@ -148,7 +148,7 @@ pub(crate) struct Scratch {
     pub tokens: Vec<Token>,
     /// Word-table info of each token of the current sentence.
     pub infos: Vec<crate::compiled::WordInfo>,
-    column_counts: crate::compiled::ColumnCounts,
+    cols: Vec<u32>,
     counts: Vec<(u32, f32)>,
     ctx: SentenceContext,
     /// Span-head probability of each token of the current sentence.
@@ -170,11 +170,16 @@ pub(crate) fn sentence_head_fast(
     prepare_fast(heads, text, range, scratch)?;
     let s = scratch;
     // Sentence head: the TF-IDF row of `Vectorizer::transform`.
-    // The distinct columns in ascending order with their counts, as sorting them and counting
-    // runs gives.
-    heads.count_sentence_columns(model, &s.tokens, &s.infos, &mut s.column_counts);
+    s.cols.clear();
+    heads.sentence_columns(model, &s.tokens, &s.infos, &mut s.cols);
+    s.cols.sort_unstable();
     s.counts.clear();
-    s.column_counts.drain_into(&mut s.counts);
+    for &c in &s.cols {
+        match s.counts.last_mut() {
+            Some(l) if l.0 == c => l.1 += 1.0,
+            _ => s.counts.push((c, 1.0)),
+        }
+    }
     let raw = tfidf_logit(
         &model.sentence.vectorizer,
         &model.sentence.head,
