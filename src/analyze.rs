@@ -366,13 +366,7 @@ impl<'m> Analyzer<'m> {
         // The spans' word sequences, in the order they are written below.
         let mut streamed = StreamedRepeats::new(word_counts, words);
         let mut ids = Vec::new();
-        for (k, r) in ranges.iter().enumerate() {
-            let prob = crate::model::sigmoid(logits[k]);
-            if self.gated(prob) {
-                continue;
-            }
-            prepare_fast(&self.heads, text, r.clone(), &mut scratch)?;
-            span_head_fast(model, &self.heads, prob, &mut scratch);
+        self.each_above_gate(text, &ranges, &logits, &mut scratch, |_, prob, scratch| {
             for sr in decode(&scratch.tokens, &scratch.probs, prob, &self.decode) {
                 ids.clear();
                 let (tokens, infos) = (&scratch.tokens[sr.clone()], &scratch.infos[sr]);
@@ -383,7 +377,8 @@ impl<'m> Analyzer<'m> {
                 });
                 streamed.add(&ids);
             }
-        }
+            Ok(())
+        })?;
         streamed.plan();
         // Every word of the document, once more, through the counter.
         for r in &ranges {
@@ -397,72 +392,65 @@ impl<'m> Analyzer<'m> {
         let mut repeats = streamed.counts();
         let mut buf = TechniqueBuffers::for_document();
         let (mut near, mut context, mut words) = (Vec::new(), Vec::new(), Vec::new());
-        for (k, r) in ranges.iter().enumerate() {
-            let prob = crate::model::sigmoid(logits[k]);
-            if self.gated(prob) {
-                continue;
-            }
-            prepare_fast(&self.heads, text, r.clone(), &mut scratch)?;
-            span_head_fast(model, &self.heads, prob, &mut scratch);
-            let mut failed = None;
-            let start = chars.at(r.start);
-            let cp = |b: usize| chars.from(r.start, start, b);
-            let neighbours = Neighbours {
-                text,
-                ranges: &ranges,
-                has_tokens: &has_tokens,
-                sentence: k,
-            };
-            self.sentence_spans(text, cp, &scratch, prob, |mut span, sr| {
-                if failed.is_some() {
-                    return;
-                }
-                let repeat = repeats.next().unwrap_or(1);
-                let at = neighbours.context(&scratch.tokens, sr, &mut context, &mut near);
-                // The technique word of each token, found once per word of the document.
-                buf.words.clear();
-                doc.number(&self.heads, &context, &[], |id, _| buf.words.push(id));
-                if buf.known.len() < doc.forms() {
-                    buf.known.resize(doc.forms(), false);
-                    buf.doc_words.resize(doc.forms(), TechWord::UNKNOWN);
-                }
-                words.clear();
-                for (t, &id) in context.iter().zip(&buf.words) {
-                    let id = id as usize;
-                    if let (Some(known), Some(w)) =
-                        (buf.known.get_mut(id), buf.doc_words.get_mut(id))
-                    {
-                        if !*known {
-                            *w = self.heads.technique_word(model, t.piece());
-                            *known = true;
-                        }
-                        words.push(*w);
-                    } else {
-                        words.push(self.heads.technique_word(model, t.piece()));
+        let written =
+            self.each_above_gate(text, &ranges, &logits, &mut scratch, |k, prob, scratch| {
+                let r = &ranges[k];
+                let mut failed = None;
+                let start = chars.at(r.start);
+                let cp = |b: usize| chars.from(r.start, start, b);
+                let neighbours = Neighbours {
+                    text,
+                    ranges: &ranges,
+                    has_tokens: &has_tokens,
+                    sentence: k,
+                };
+                self.sentence_spans(text, cp, scratch, prob, |mut span, sr| {
+                    if failed.is_some() {
+                        return;
                     }
-                }
-                let view = TokenWords::from_parts(&context, &words);
-                let probs = technique_probabilities_fast(
-                    model,
-                    &self.heads,
-                    &view,
-                    at,
-                    repeat,
-                    &mut buf.scratch,
-                    &mut buf.probs,
-                );
-                (span.technique, span.technique_score) = best_of(model, probs);
-                if let Err(e) = sink.span(&span) {
-                    failed = Some(e);
-                }
+                    let repeat = repeats.next().unwrap_or(1);
+                    let at = neighbours.context(&scratch.tokens, sr, &mut context, &mut near);
+                    // The technique word of each token, found once per word of the document.
+                    buf.words.clear();
+                    doc.number(&self.heads, &context, &[], |id, _| buf.words.push(id));
+                    if buf.known.len() < doc.forms() {
+                        buf.known.resize(doc.forms(), false);
+                        buf.doc_words.resize(doc.forms(), TechWord::UNKNOWN);
+                    }
+                    words.clear();
+                    for (t, &id) in context.iter().zip(&buf.words) {
+                        let id = id as usize;
+                        if let (Some(known), Some(w)) =
+                            (buf.known.get_mut(id), buf.doc_words.get_mut(id))
+                        {
+                            if !*known {
+                                *w = self.heads.technique_word(model, t.piece());
+                                *known = true;
+                            }
+                            words.push(*w);
+                        } else {
+                            words.push(self.heads.technique_word(model, t.piece()));
+                        }
+                    }
+                    let view = TokenWords::from_parts(&context, &words);
+                    let probs = technique_probabilities_fast(
+                        model,
+                        &self.heads,
+                        &view,
+                        at,
+                        repeat,
+                        &mut buf.scratch,
+                        &mut buf.probs,
+                    );
+                    (span.technique, span.technique_score) = best_of(model, probs);
+                    if let Err(e) = sink.span(&span) {
+                        failed = Some(e);
+                    }
+                });
+                failed.map_or(Ok(()), Err)
             });
-            if let Some(e) = failed {
-                buf.done();
-                return Err(e);
-            }
-        }
         buf.done();
-        Ok(())
+        written
     }
 
     /// Writes the SemEval lines of [`Analyzer::analyze`]`(text)` (those of
@@ -518,15 +506,33 @@ impl<'m> Analyzer<'m> {
         scratch: &mut Scratch,
         mut f: impl FnMut(usize, f32, &Scratch) -> Result<()>,
     ) -> Result<()> {
-        let mut first = 0;
-        for ((r, &logit), &count) in p.ranges.iter().zip(p.logits).zip(p.counts) {
+        // Index of the first token of sentence `seen`.
+        let (mut first, mut seen) = (0, 0);
+        self.each_above_gate(p.text, p.ranges, p.logits, scratch, |k, prob, scratch| {
+            first += p.counts.get(seen..k).map_or(0, |c| c.iter().sum::<usize>());
+            seen = k;
+            f(first, prob, scratch)
+        })
+    }
+
+    /// Each sentence of `ranges` at or above the decoding gate (its probability from its
+    /// sentence-head logit in `logits`), tokenised and scored by the span head again: `f` gets
+    /// its index, its probability and the scratch with its tokens and token scores.
+    fn each_above_gate(
+        &self,
+        text: &str,
+        ranges: &[Range<usize>],
+        logits: &[f32],
+        scratch: &mut Scratch,
+        mut f: impl FnMut(usize, f32, &Scratch) -> Result<()>,
+    ) -> Result<()> {
+        for (k, (r, &logit)) in ranges.iter().zip(logits).enumerate() {
             let prob = crate::model::sigmoid(logit);
             if !self.gated(prob) {
-                prepare_fast(&self.heads, p.text, r.clone(), scratch)?;
+                prepare_fast(&self.heads, text, r.clone(), scratch)?;
                 span_head_fast(self.model, &self.heads, prob, scratch);
-                f(first, prob, scratch)?;
+                f(k, prob, scratch)?;
             }
-            first += count;
         }
         Ok(())
     }
