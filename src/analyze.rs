@@ -768,7 +768,7 @@ impl DocWords {
     }
 
     /// Whether the tables are small enough to be kept for the next document (at most about
-    /// 1 MB: those of a document of up to some 300 KB).
+    /// 1 MB: those of a document of up to about 160 KB, as [`DocWords::reset_for`] sizes them).
     fn worth_keeping(&self) -> bool {
         self.ids_seq.capacity() <= 1 << 16
             && self.forms.capacity() <= 1 << 13
@@ -986,9 +986,9 @@ fn other_id(
     }
 }
 
-/// The buffers of one document's analysis ([`Analyzer::analyze`], [`Analyzer::write_json`]):
-/// each thread keeps those of its last document for its next one, so that a batch does not
-/// allocate and grow them again for every document.
+/// The buffers of one document's analysis ([`Analyzer::analyze`]): each thread keeps those of
+/// its last document for its next one, so that a batch does not allocate and grow them again
+/// for every document.
 #[derive(Debug, Default)]
 struct DocBuffers {
     scratch: Scratch,
