@@ -1767,13 +1767,8 @@ mod tests {
     /// document (overlapping, adjacent and repeated occurrences) and absent ones.
     #[test]
     fn streamed_repeats_equal_the_repeat_counter() {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x9E37_79B9_7F4A_7C15);
+        let mut next = move || rng.next();
         let mut kinds = std::collections::HashSet::new();
         for (words, vocab) in [
             (60, 3),

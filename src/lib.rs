@@ -48,6 +48,8 @@ pub mod report;
 pub mod scores;
 pub mod sentences;
 pub mod spans;
+#[cfg(test)]
+mod test_rng;
 pub mod text;
 pub mod tokens;
 pub mod train;

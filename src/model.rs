@@ -664,13 +664,8 @@ mod tests {
     /// bit for bit: with 14 classes (unrolled) and other counts, rows out of range included.
     #[test]
     fn probabilities_of_columns_equal_probabilities_of_the_row() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x2545_F491_4F6C_DD1D);
+        let mut next = move || rng.next();
         for k in [14usize, 3, 1] {
             let n_features = 500;
             let mut weight = || ((next() % 20_001) as f32 - 10_000.0) / 997.0;

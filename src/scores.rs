@@ -422,13 +422,8 @@ mod tests {
         let v = &model.sentence.vectorizer;
         let head = &model.sentence.head;
         let n = v.idf.len() as u32;
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |m: u32| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % m as u64) as u32
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = |m: u32| (rng.next() % m as u64) as u32;
         for len in 0..200usize {
             let mut counts: Vec<(u32, f32)> = (0..len)
                 .map(|_| (next(n + 3), 1.0 + next(4) as f32))

@@ -438,16 +438,11 @@ mod tests {
             }
             v
         };
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut rng = crate::test_rng::XorShift::new(0x2545_F491_4F6C_DD1D);
         for len in 0..24 {
             for _ in 0..200 {
                 let run: Vec<u8> = (0..len)
-                    .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
-                        alphabet[(seed % alphabet.len() as u64) as usize]
-                    })
+                    .map(|_| alphabet[(rng.next() % alphabet.len() as u64) as usize])
                     .collect();
                 for &st in &starts {
                     let mut want = st;
