@@ -255,21 +255,7 @@ impl CompiledHeads {
     /// Index of the word `w` of hash `h`, when in the table.
     #[inline]
     fn find(&self, h: u64, w: &[u8]) -> Option<u32> {
-        let mask = self.table.slots.len().wrapping_sub(1);
-        let mut at = self.table.home(h);
-        // The table is never full (at most half its slots are used), so an empty slot ends
-        // every probe sequence; the bound only guards an empty table.
-        for _ in 0..self.table.slots.len() {
-            let (sh, k) = self.table.slots[at & mask];
-            if k == EMPTY {
-                return None;
-            }
-            if sh == h && self.word(k) == w {
-                return Some(k);
-            }
-            at = (at & mask) + 1;
-        }
-        None
+        self.table.find(h, w, |k| Some(self.word(k)))
     }
 
     fn word(&self, k: u32) -> &[u8] {
@@ -470,6 +456,27 @@ impl WordTable {
     #[inline(always)]
     fn home(&self, h: u64) -> usize {
         (h.wrapping_mul(crate::hashing::BASE) >> (self.shift & 63)) as usize
+    }
+
+    /// Index of the word `w` of hash `h`, when present; `word(k)` gives the bytes of word `k`
+    /// (each candidate of the same hash is confirmed against them).
+    #[inline(always)]
+    fn find<'a>(&self, h: u64, w: &[u8], word: impl Fn(u32) -> Option<&'a [u8]>) -> Option<u32> {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = self.home(h);
+        // The table is never full (at most half its slots are used), so an empty slot ends
+        // every probe sequence; the bound only guards an empty table.
+        for _ in 0..self.slots.len() {
+            let (sh, k) = *self.slots.get(at & mask)?;
+            if k == EMPTY {
+                return None;
+            }
+            if sh == h && word(k) == Some(w) {
+                return Some(k);
+            }
+            at = (at & mask) + 1;
+        }
+        None
     }
 
     /// Adds word `k` of hash `h` (not already present), growing the table first if needed.
@@ -924,21 +931,7 @@ impl TechWords {
 
     /// Index of the word `w` of hash `h`, when present.
     fn find(&self, h: u64, w: &[u8]) -> Option<u32> {
-        let slots = &self.table.slots;
-        let mask = slots.len().wrapping_sub(1);
-        let mut at = self.table.home(h);
-        // At most half the slots are used: an empty slot ends every probe sequence.
-        for _ in 0..slots.len() {
-            let (sh, k) = *slots.get(at & mask)?;
-            if k == EMPTY {
-                return None;
-            }
-            if sh == h && self.word(k) == Some(w) {
-                return Some(k);
-            }
-            at = (at & mask) + 1;
-        }
-        None
+        self.table.find(h, w, |k| self.word(k))
     }
 
     fn word(&self, k: u32) -> Option<&[u8]> {
