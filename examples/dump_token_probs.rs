@@ -27,8 +27,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for d in &docs {
         let offsets = CharOffsets::new(&d.text);
         let ch = |b: usize| offsets.char_of_byte(&d.text, b);
-        let sents: Vec<_> = analyzer
-            .score(&d.text)?
+        let scored = slant::sentences::split(&d.text)
+            .into_iter()
+            .map(|r| slant::scores::score_sentence(analyzer.model(), &d.text, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sents: Vec<_> = scored
             .iter()
             .map(|s| {
                 let toks: Vec<_> = s

@@ -18,7 +18,7 @@
 
 use crate::hashing::{concat, push_space, Piece};
 use crate::lexicon::Lexicon;
-use crate::tokens::Token;
+use crate::tokens::{Shape, Token};
 use serde::{Deserialize, Serialize};
 // FxHash: feature lookups are the hot path, and the keys are not attacker-chosen collisions
 // that matter (a slow lookup is the worst case).
@@ -450,37 +450,6 @@ impl FeatureIndex {
             .map(|c| (c, std::str::from_utf8(self.name(c)).unwrap_or_default()))
     }
 
-    /// Calls `f(column, name without prefix)` for every column whose name starts with `prefix`,
-    /// in column order, with the name as bytes (no UTF-8 check): the columns that
-    /// [`FeatureIndex::columns`] yields, filtered.
-    pub(crate) fn for_each_with_prefix<const N: usize>(
-        &self,
-        prefix: &[u8; N],
-        mut f: impl FnMut(u32, &[u8]),
-    ) {
-        let mut start = 0usize;
-        for (c, &end) in self.ends.iter().enumerate() {
-            let end = end as usize;
-            let name = self.bytes.get(start..end).unwrap_or_default();
-            start = end;
-            let Some((head, rest)) = name.split_first_chunk::<N>() else {
-                continue;
-            };
-            if head != prefix {
-                continue;
-            }
-            let c = c as u32;
-            if self.shadowed.is_empty() || self.shadowed.binary_search(&c).is_err() {
-                f(c, rest);
-            }
-        }
-    }
-
-    /// One more than the largest column [`FeatureIndex::find`] can return.
-    pub(crate) fn column_bound(&self) -> usize {
-        self.ends.len()
-    }
-
     /// Names in column order.
     pub fn names(&self) -> Vec<&str> {
         (0..self.ends.len() as u32)
@@ -672,8 +641,16 @@ pub fn binary_unit_row(cols: impl Iterator<Item = u32>) -> SparseRow {
     let mut c: Vec<u32> = cols.collect();
     c.sort_unstable();
     c.dedup();
-    let v = 1.0 / (c.len().max(1) as f32).sqrt();
-    c.into_iter().map(|c| (c, v)).collect()
+    let mut row = Vec::new();
+    unit_row(&c, &mut row);
+    row
+}
+
+/// The row of [`binary_unit_row`] of columns already distinct and ascending, into `row`.
+pub(crate) fn unit_row(distinct: &[u32], row: &mut SparseRow) {
+    let v = 1.0 / (distinct.len().max(1) as f32).sqrt();
+    row.clear();
+    row.extend(distinct.iter().map(|&c| (c, v)));
 }
 
 /// Constant pieces of feature names.
@@ -707,41 +684,450 @@ pub(crate) mod pieces {
 
 use pieces as p;
 
-/// Lexicon list bits of each token (see [`Lexicon::bits`]), written into `out`.
+/// Lexicon list bits of each token (see [`Lexicon::bits_of`]), written into `out`.
 pub fn lexicon_bits(tokens: &[Token], lexicon: &Lexicon, out: &mut Vec<u32>) {
     out.clear();
     out.extend(tokens.iter().map(|t| lexicon.bits_of(t)));
 }
 
-/// The bag of terms shared by the sentence and technique heads: unigrams (`w:`), bigrams (`b:`),
-/// lexicon tags (`lx:`) and all-caps words (`caps`) of `tokens`, whose lexicon bits are `lex`.
-fn bag_of_terms(tokens: &[Token], lex: &[u32], lexicon: &Lexicon, sink: &mut impl Sink) {
-    for (i, t) in tokens.iter().enumerate() {
-        let w = t.piece();
-        sink.emit(Name::one(p::W, w), None, 1.0);
-        if let Some(next) = tokens.get(i + 1) {
-            sink.emit(Name::two(p::B, w, next.piece()), None, 1.0);
-        }
-        for tag in lexicon.tag_pieces(lex[i]) {
-            sink.emit(Name::one(p::LX, tag), None, 1.0);
-        }
-        if t.shape == "X" {
-            sink.emit(Name::lit(p::CAPS), None, 1.0);
+// The feature definitions. Each head's features are written once, as the calls its feature
+// function makes on an `Emit`: which kind of feature, read from which token, describing which
+// token (the anchor). Two emitters exist: `Named` builds each feature's name (training interns
+// it, `Lookup` finds its column), and `compiled::Columns` finds the same column from tables
+// built off the stored names. The order of the calls is the order of the features, so both
+// emitters see the same features in the same order.
+
+/// Where a word feature reads its word: a token of the slice the feature function was given, or
+/// the sentinel before (`<s>`) or after (`</s>`) it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum At {
+    /// Token `i` of the slice.
+    Tok(usize),
+    /// Before the first token.
+    Bos,
+    /// After the last token.
+    Eos,
+}
+
+impl At {
+    /// Token `i + k` of a slice of `n` tokens, or the sentinel beyond its ends.
+    #[inline]
+    pub(crate) fn offset(i: usize, k: isize, n: usize) -> At {
+        let j = i as isize + k;
+        if j < 0 {
+            At::Bos
+        } else if j as usize >= n {
+            At::Eos
+        } else {
+            At::Tok(j as usize)
         }
     }
 }
 
-/// Terms of one sentence for the TF-IDF sentence head (see `bag_of_terms`; punctuation such as
-/// `!` and quotes are unigrams too).
-pub fn sentence_terms(tokens: &[Token], lexicon: &Lexicon, sink: &mut impl Sink) {
-    let mut lex = Vec::new();
-    lexicon_bits(tokens, lexicon, &mut lex);
-    bag_of_terms(tokens, &lex, lexicon, sink);
+/// Features whose name is a constant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lit {
+    /// `bias` (span and technique heads).
+    Bias,
+    /// `quoted`: the token is inside quotation marks.
+    Quoted,
+    /// `first`: the sentence's first token.
+    First,
+    /// `last`: the sentence's last token.
+    Last,
+    /// `caps`: an all-caps word.
+    Caps,
 }
 
-/// [`sentence_terms`] with the tokens' lexicon bits already computed.
-pub fn sentence_terms_with(tokens: &[Token], lex: &[u32], lexicon: &Lexicon, sink: &mut impl Sink) {
-    bag_of_terms(tokens, lex, lexicon, sink);
+impl Lit {
+    /// Every constant feature.
+    pub(crate) const ALL: [Lit; 5] = [Lit::Bias, Lit::Quoted, Lit::First, Lit::Last, Lit::Caps];
+
+    /// The feature's name.
+    pub(crate) const fn piece(self) -> Piece<'static> {
+        match self {
+            Lit::Bias => p::BIAS,
+            Lit::Quoted => p::QUOTED,
+            Lit::First => p::FIRST,
+            Lit::Last => p::LAST,
+            Lit::Caps => p::CAPS,
+        }
+    }
+}
+
+/// Features named by a constant prefix and one word (a token's normalised form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WordFeature {
+    /// `w:` (sentence and technique heads).
+    W,
+    /// `w0:`, `w-1:`, `w+1:`, `w-2:`, `w+2:`: the word at an offset of the span head's window.
+    W0,
+    /// `w-1:`.
+    Wm1,
+    /// `w+1:`.
+    Wp1,
+    /// `w-2:`.
+    Wm2,
+    /// `w+2:`.
+    Wp2,
+    /// `suf:` + the word's last three characters (words of more than four), see [`suffix`].
+    Suf,
+    /// `spw:D word`: the sentence-score bucket `D` (0–4) with the word.
+    Spw(u8),
+    /// `first:`, `last:`: a span's first and last word.
+    FirstW,
+    /// `last:`.
+    LastW,
+    /// `l2:`, `l1:`, `r1:`, `r2:`: the words around a span.
+    L2,
+    /// `l1:`.
+    L1,
+    /// `r1:`.
+    R1,
+    /// `r2:`.
+    R2,
+}
+
+impl WordFeature {
+    /// Every word feature.
+    pub(crate) const ALL: [WordFeature; 18] = [
+        WordFeature::W,
+        WordFeature::W0,
+        WordFeature::Wm1,
+        WordFeature::Wp1,
+        WordFeature::Wm2,
+        WordFeature::Wp2,
+        WordFeature::Suf,
+        WordFeature::Spw(0),
+        WordFeature::Spw(1),
+        WordFeature::Spw(2),
+        WordFeature::Spw(3),
+        WordFeature::Spw(4),
+        WordFeature::FirstW,
+        WordFeature::LastW,
+        WordFeature::L2,
+        WordFeature::L1,
+        WordFeature::R1,
+        WordFeature::R2,
+    ];
+
+    /// Position in [`WordFeature::ALL`].
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            WordFeature::W => 0,
+            WordFeature::W0 => 1,
+            WordFeature::Wm1 => 2,
+            WordFeature::Wp1 => 3,
+            WordFeature::Wm2 => 4,
+            WordFeature::Wp2 => 5,
+            WordFeature::Suf => 6,
+            WordFeature::Spw(d) => 7 + if d < 5 { d as usize } else { 4 },
+            WordFeature::FirstW => 12,
+            WordFeature::LastW => 13,
+            WordFeature::L2 => 14,
+            WordFeature::L1 => 15,
+            WordFeature::R1 => 16,
+            WordFeature::R2 => 17,
+        }
+    }
+
+    /// The feature's name for the word `w`.
+    #[inline(always)]
+    pub(crate) fn name(self, w: Piece<'_>) -> Name<'_> {
+        match self {
+            WordFeature::Spw(d) => Name::two(p::SPW, p::DIGITS[(d as usize).min(9)], w),
+            f => Name::one(f.prefix(), w),
+        }
+    }
+
+    /// The constant start of the feature's names (`spw:D ` for [`WordFeature::Spw`]), as
+    /// stored names begin (for reading a word off a stored name).
+    pub(crate) fn stored_prefix(self) -> String {
+        match self {
+            WordFeature::Spw(d) => format!("spw:{d} "),
+            f => f.prefix().text.to_string(),
+        }
+    }
+
+    const fn prefix(self) -> Piece<'static> {
+        match self {
+            WordFeature::W => p::W,
+            WordFeature::W0 => p::W0,
+            WordFeature::Wm1 => p::WM1,
+            WordFeature::Wp1 => p::WP1,
+            WordFeature::Wm2 => p::WM2,
+            WordFeature::Wp2 => p::WP2,
+            WordFeature::Suf => p::SUF,
+            WordFeature::Spw(_) => p::SPW,
+            WordFeature::FirstW => p::FIRST_W,
+            WordFeature::LastW => p::LAST_W,
+            WordFeature::L2 => p::L2,
+            WordFeature::L1 => p::L1,
+            WordFeature::R1 => p::R1,
+            WordFeature::R2 => p::R2,
+        }
+    }
+}
+
+/// Features named by a constant prefix and two words, `prefix` + `a` + ` ` + `b`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PairFeature {
+    /// `b:` (sentence and technique heads): two neighbouring words.
+    B,
+    /// `b-1:`: the word before and the current one (span head).
+    Bm1,
+    /// `b+1:`: the current word and the next (span head).
+    Bp1,
+}
+
+impl PairFeature {
+    /// Every pair feature.
+    pub(crate) const ALL: [PairFeature; 3] = [PairFeature::B, PairFeature::Bm1, PairFeature::Bp1];
+
+    /// The constant start of the feature's names.
+    pub(crate) const fn prefix(self) -> Piece<'static> {
+        match self {
+            PairFeature::B => p::B,
+            PairFeature::Bm1 => p::BM1,
+            PairFeature::Bp1 => p::BP1,
+        }
+    }
+}
+
+/// Features named by a constant prefix and one of a fixed list of values (a lexicon list, a
+/// shape, a bucket), given by its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TagFeature {
+    /// `lx:` + lexicon list (sentence and technique heads).
+    Lx,
+    /// `lx-2:` … `lx+2:` + lexicon list of the word at that offset (span head).
+    LxAt(i8),
+    /// `sh0:` + the word's [`Shape`].
+    Shape,
+    /// `dens:` + lexicon hits within ±3 tokens (0–4).
+    Density,
+    /// `sp:` + the sentence-score bucket (0–9).
+    SentenceBucket,
+    /// `len:` + a span's length bucket ([`LENGTHS`]).
+    Length,
+    /// `rep:` + how often a span's words occur in its document ([`REPEATS`]).
+    Repeats,
+}
+
+/// The length buckets of [`TagFeature::Length`].
+pub(crate) const LENGTHS: [&str; 6] = ["1", "2", "3", "4-6", "7-12", "13+"];
+/// The repeat buckets of [`TagFeature::Repeats`].
+pub(crate) const REPEATS: [&str; 3] = ["1", "2", "3+"];
+
+impl TagFeature {
+    /// Every tag feature.
+    pub(crate) const ALL: [TagFeature; 11] = [
+        TagFeature::Lx,
+        TagFeature::LxAt(-2),
+        TagFeature::LxAt(-1),
+        TagFeature::LxAt(0),
+        TagFeature::LxAt(1),
+        TagFeature::LxAt(2),
+        TagFeature::Shape,
+        TagFeature::Density,
+        TagFeature::SentenceBucket,
+        TagFeature::Length,
+        TagFeature::Repeats,
+    ];
+
+    /// Position in [`TagFeature::ALL`].
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            TagFeature::Lx => 0,
+            TagFeature::LxAt(k) => {
+                3 + if k < -2 {
+                    -2
+                } else if k > 2 {
+                    2
+                } else {
+                    k
+                } as usize
+            }
+            TagFeature::Shape => 6,
+            TagFeature::Density => 7,
+            TagFeature::SentenceBucket => 8,
+            TagFeature::Length => 9,
+            TagFeature::Repeats => 10,
+        }
+    }
+
+    const fn prefix(self) -> Piece<'static> {
+        match self {
+            TagFeature::Lx => p::LX,
+            TagFeature::LxAt(-2) => p::LXM2,
+            TagFeature::LxAt(-1) => p::LXM1,
+            TagFeature::LxAt(0) => p::LX0,
+            TagFeature::LxAt(1) => p::LXP1,
+            TagFeature::LxAt(_) => p::LXP2,
+            TagFeature::Shape => p::SH0,
+            TagFeature::Density => p::DENS,
+            TagFeature::SentenceBucket => p::SP,
+            TagFeature::Length => p::LEN,
+            TagFeature::Repeats => p::REP,
+        }
+    }
+
+    /// The values the feature takes (lexicon lists come from `lexicon`).
+    pub(crate) fn values(self, lexicon: &Lexicon) -> usize {
+        match self {
+            TagFeature::Lx | TagFeature::LxAt(_) => lexicon.names().len().min(32),
+            TagFeature::Shape => Shape::ALL.len(),
+            TagFeature::Density => 5,
+            TagFeature::SentenceBucket => 10,
+            TagFeature::Length => LENGTHS.len(),
+            TagFeature::Repeats => REPEATS.len(),
+        }
+    }
+
+    /// The feature's name for value `v` (`None` when `v` is not one of its values).
+    pub(crate) fn name(self, v: usize, lexicon: &Lexicon) -> Option<Name<'_>> {
+        let piece = match self {
+            TagFeature::Lx | TagFeature::LxAt(_) => lexicon.tag_piece(v)?,
+            TagFeature::Shape => Piece::new(Shape::ALL.get(v)?.as_str()),
+            TagFeature::Density | TagFeature::SentenceBucket => *p::DIGITS.get(v)?,
+            TagFeature::Length => Piece::new(LENGTHS.get(v)?),
+            TagFeature::Repeats => Piece::new(REPEATS.get(v)?),
+        };
+        Some(Name::one(self.prefix(), piece))
+    }
+}
+
+/// What the feature functions emit into: one call per feature occurrence, with its anchor (the
+/// token, relative to the current one, whose word the feature describes; `None` for context
+/// features). Token indices and [`At`] refer to the token slice the function was given.
+pub(crate) trait Emit {
+    /// A constant feature.
+    fn lit(&mut self, f: Lit, anchor: Option<i8>);
+    /// A feature of the word at `at`.
+    fn word(&mut self, f: WordFeature, at: At, anchor: Option<i8>);
+    /// A feature of the words at `a` and `b`.
+    fn pair(&mut self, f: PairFeature, a: At, b: At, anchor: Option<i8>);
+    /// A feature with value `v` of `f`'s list.
+    fn tag(&mut self, f: TagFeature, v: usize, anchor: Option<i8>);
+    /// A character n-gram `c:gram` of a span.
+    fn gram(&mut self, gram: &str);
+    /// The lexicon bits of token `i`.
+    fn lex(&self, i: usize) -> u32;
+}
+
+/// The emitter that names each feature and hands it to a [`Sink`] (training's [`Interner`],
+/// the lookup by name of [`crate::scores::ByName`]).
+pub(crate) struct Named<'a, S> {
+    tokens: &'a [Token],
+    lexicon: &'a Lexicon,
+    sink: S,
+}
+
+impl<'a, S: Sink> Named<'a, S> {
+    pub(crate) fn new(tokens: &'a [Token], lexicon: &'a Lexicon, sink: S) -> Self {
+        Named {
+            tokens,
+            lexicon,
+            sink,
+        }
+    }
+
+    #[inline]
+    fn piece(&self, at: At) -> Piece<'a> {
+        match at {
+            At::Tok(i) => self.tokens.get(i).map_or(p::EOS, |t| t.piece()),
+            At::Bos => p::BOS,
+            At::Eos => p::EOS,
+        }
+    }
+}
+
+impl<S: Sink> Sink for &mut S {
+    #[inline]
+    fn emit(&mut self, name: Name<'_>, anchor: Option<i8>, value: f32) {
+        (**self).emit(name, anchor, value);
+    }
+}
+
+/// The name of the character n-gram feature `c:gram`.
+#[inline]
+pub(crate) fn gram_name(gram: &str) -> Name<'_> {
+    Name::one(p::CHAR, Piece::new(gram))
+}
+
+impl<S: Sink> Emit for Named<'_, S> {
+    fn lit(&mut self, f: Lit, anchor: Option<i8>) {
+        self.sink.emit(Name::lit(f.piece()), anchor, 1.0);
+    }
+
+    fn word(&mut self, f: WordFeature, at: At, anchor: Option<i8>) {
+        let w = self.piece(at);
+        if f == WordFeature::Suf {
+            if let Some(s) = suffix(w.text) {
+                self.sink
+                    .emit(Name::one(p::SUF, Piece::new(s)), anchor, 1.0);
+            }
+            return;
+        }
+        self.sink.emit(f.name(w), anchor, 1.0);
+    }
+
+    fn pair(&mut self, f: PairFeature, a: At, b: At, anchor: Option<i8>) {
+        let (a, b) = (self.piece(a), self.piece(b));
+        self.sink.emit(Name::two(f.prefix(), a, b), anchor, 1.0);
+    }
+
+    fn tag(&mut self, f: TagFeature, v: usize, anchor: Option<i8>) {
+        if let Some(name) = f.name(v, self.lexicon) {
+            self.sink.emit(name, anchor, 1.0);
+        }
+    }
+
+    fn gram(&mut self, gram: &str) {
+        self.sink.emit(gram_name(gram), None, 1.0);
+    }
+
+    fn lex(&self, i: usize) -> u32 {
+        self.tokens.get(i).map_or(0, |t| self.lexicon.bits_of(t))
+    }
+}
+
+/// Emits `f` for each lexicon list in `bits` (lists beyond the 32nd carry no feature).
+#[inline]
+fn lexicon_tags(e: &mut impl Emit, f: TagFeature, bits: u32, anchor: Option<i8>) {
+    let mut rest = bits;
+    while rest != 0 {
+        let b = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        e.tag(f, b, anchor);
+    }
+}
+
+/// The bag of terms shared by the sentence and technique heads: for each token of `range`, its
+/// word (`w:`), the bigram with the next token of the range (`b:`), its lexicon lists (`lx:`)
+/// and whether it is all caps (`caps`).
+fn bag_of_terms(tokens: &[Token], range: std::ops::Range<usize>, e: &mut impl Emit) {
+    for i in range.clone() {
+        e.word(WordFeature::W, At::Tok(i), None);
+        if i + 1 < range.end {
+            e.pair(PairFeature::B, At::Tok(i), At::Tok(i + 1), None);
+        }
+        lexicon_tags(e, TagFeature::Lx, e.lex(i), None);
+        if tokens[i].shape == Shape::AllCaps {
+            e.lit(Lit::Caps, None);
+        }
+    }
+}
+
+/// The sentence head's features of a sentence: its bag of terms (punctuation such as `!` and
+/// quotes are words too). Counted and weighted by TF-IDF ([`Vectorizer`]).
+pub(crate) fn sentence_features(tokens: &[Token], e: &mut impl Emit) {
+    bag_of_terms(tokens, 0..tokens.len(), e);
+}
+
+/// [`sentence_features`] by name into `sink`.
+pub fn sentence_terms(tokens: &[Token], lexicon: &Lexicon, sink: &mut impl Sink) {
+    sentence_features(tokens, &mut Named::new(tokens, lexicon, sink));
 }
 
 /// Per-sentence context shared by the token features of one sentence.
@@ -753,27 +1139,21 @@ pub struct SentenceContext {
     pub quoted: Vec<bool>,
     /// For each token: lexicon hits within ±3 tokens (excluding itself).
     pub density: Vec<u8>,
-    /// For each token: the bit set of the lexicon lists it belongs to.
-    pub lex: Vec<u32>,
 }
 
 impl SentenceContext {
     /// Computes the context of a sentence's tokens.
     pub fn new(tokens: &[Token], lexicon: &Lexicon, sentence_prob: f32) -> Self {
+        let mut lex = Vec::new();
+        lexicon_bits(tokens, lexicon, &mut lex);
         let mut ctx = SentenceContext::default();
-        ctx.reset(tokens, lexicon);
-        ctx.sentence_prob = sentence_prob;
+        ctx.reset(tokens, |i| lex[i], sentence_prob);
         ctx
     }
 
-    /// Recomputes everything but the sentence probability for `tokens`, reusing the buffers.
-    pub fn reset(&mut self, tokens: &[Token], lexicon: &Lexicon) {
-        lexicon_bits(tokens, lexicon, &mut self.lex);
-        self.reset_context(tokens);
-    }
-
-    /// Recomputes quotation and density from `tokens` and the lexicon bits already in `lex`.
-    pub fn reset_context(&mut self, tokens: &[Token]) {
+    /// Recomputes the context for `tokens`, whose lexicon bits `lex` gives, reusing the buffers.
+    pub(crate) fn reset(&mut self, tokens: &[Token], lex: impl Fn(usize) -> u32, prob: f32) {
+        self.sentence_prob = prob;
         self.quoted.clear();
         let mut inside = false;
         for t in tokens {
@@ -786,7 +1166,7 @@ impl SentenceContext {
         let n = tokens.len();
         self.density.clear();
         // Hits in the window i-3..=i+3, maintained as the window slides.
-        let hit = |j: usize| (self.lex[j] != 0) as usize;
+        let hit = |j: usize| (lex(j) != 0) as usize;
         let mut window: usize = (0..n.min(4)).map(hit).sum();
         for i in 0..n {
             if i >= 1 && i + 3 < n {
@@ -800,6 +1180,7 @@ impl SentenceContext {
     }
 }
 
+/// The bucket of a probability among `n` equal ones.
 fn bucket(p: f32, n: usize) -> usize {
     ((p.clamp(0.0, 1.0) * n as f32) as usize).min(n - 1)
 }
@@ -818,7 +1199,46 @@ pub(crate) fn suffix(norm: &str) -> Option<&str> {
     Some(&norm[at..])
 }
 
-/// Features of token `i` of a sentence for the span head.
+/// The span head's features of token `i` of a sentence: its word and the words around it, the
+/// two bigrams through it, its suffix and shape, the lexicon lists of the words within ±2, its
+/// quotation context, the lexicon density around it, the sentence head's score (alone and with
+/// the word) and whether it starts or ends the sentence.
+pub(crate) fn span_features(tokens: &[Token], i: usize, ctx: &SentenceContext, e: &mut impl Emit) {
+    let n = tokens.len();
+    let at = |k: isize| At::offset(i, k, n);
+    e.lit(Lit::Bias, None);
+    e.word(WordFeature::W0, at(0), Some(0));
+    e.word(WordFeature::Wm1, at(-1), Some(-1));
+    e.word(WordFeature::Wp1, at(1), Some(1));
+    e.word(WordFeature::Wm2, at(-2), Some(-2));
+    e.word(WordFeature::Wp2, at(2), Some(2));
+    e.pair(PairFeature::Bm1, at(-1), at(0), Some(0));
+    e.pair(PairFeature::Bp1, at(0), at(1), Some(0));
+    e.word(WordFeature::Suf, at(0), Some(0));
+    e.tag(TagFeature::Shape, tokens[i].shape as usize, Some(0));
+    for k in -2i8..=2 {
+        let j = i as isize + k as isize;
+        if j >= 0 && (j as usize) < n {
+            lexicon_tags(e, TagFeature::LxAt(k), e.lex(j as usize), Some(k));
+        }
+    }
+    if ctx.quoted.get(i).copied().unwrap_or(false) {
+        e.lit(Lit::Quoted, None);
+    }
+    let d = ctx.density.get(i).copied().unwrap_or(0).min(4) as usize;
+    e.tag(TagFeature::Density, d, None);
+    let b = bucket(ctx.sentence_prob, 10);
+    e.tag(TagFeature::SentenceBucket, b, None);
+    e.word(WordFeature::Spw((b / 2) as u8), at(0), Some(0));
+    if i == 0 {
+        e.lit(Lit::First, None);
+    }
+    if i + 1 == n {
+        e.lit(Lit::Last, None);
+    }
+}
+
+/// [`span_features`] by name into `sink`.
 pub fn token_features(
     tokens: &[Token],
     i: usize,
@@ -826,66 +1246,49 @@ pub fn token_features(
     ctx: &SentenceContext,
     sink: &mut impl Sink,
 ) {
-    let word = |k: isize| -> Piece<'_> {
-        let j = i as isize + k;
-        if j < 0 {
-            p::BOS
-        } else {
-            tokens.get(j as usize).map_or(p::EOS, |t| t.piece())
-        }
-    };
-    let w0 = word(0);
-    sink.emit(Name::lit(p::BIAS), None, 1.0);
-    sink.emit(Name::one(p::W0, w0), Some(0), 1.0);
-    let (wm1, wp1) = (word(-1), word(1));
-    sink.emit(Name::one(p::WM1, wm1), Some(-1), 1.0);
-    sink.emit(Name::one(p::WP1, wp1), Some(1), 1.0);
-    sink.emit(Name::one(p::WM2, word(-2)), Some(-2), 1.0);
-    sink.emit(Name::one(p::WP2, word(2)), Some(2), 1.0);
-    sink.emit(Name::two(p::BM1, wm1, w0), Some(0), 1.0);
-    sink.emit(Name::two(p::BP1, w0, wp1), Some(0), 1.0);
-    let t = &tokens[i];
-    if let Some(suf) = suffix(&t.norm) {
-        sink.emit(Name::one(p::SUF, Piece::new(suf)), Some(0), 1.0);
-    }
-    sink.emit(Name::one(p::SH0, Piece::new(t.shape)), Some(0), 1.0);
-    for (k, p0) in [
-        (-2isize, p::LXM2),
-        (-1, p::LXM1),
-        (0, p::LX0),
-        (1, p::LXP1),
-        (2, p::LXP2),
-    ] {
-        let j = i as isize + k;
-        if j < 0 || j as usize >= tokens.len() {
-            continue;
-        }
-        let bits = match ctx.lex.get(j as usize) {
-            Some(&b) => b,
-            None => lexicon.bits_of(&tokens[j as usize]),
-        };
-        for tag in lexicon.tag_pieces(bits) {
-            sink.emit(Name::one(p0, tag), Some(k as i8), 1.0);
-        }
-    }
-    if ctx.quoted.get(i).copied().unwrap_or(false) {
-        sink.emit(Name::lit(p::QUOTED), None, 1.0);
-    }
-    let d = ctx.density.get(i).copied().unwrap_or(0).min(4) as usize;
-    sink.emit(Name::one(p::DENS, p::DIGITS[d]), None, 1.0);
-    let b = bucket(ctx.sentence_prob, 10);
-    sink.emit(Name::one(p::SP, p::DIGITS[b]), None, 1.0);
-    sink.emit(Name::two(p::SPW, p::DIGITS[b / 2], w0), Some(0), 1.0);
-    if i == 0 {
-        sink.emit(Name::lit(p::FIRST), None, 1.0);
-    }
-    if i + 1 == tokens.len() {
-        sink.emit(Name::lit(p::LAST), None, 1.0);
-    }
+    span_features(tokens, i, ctx, &mut Named::new(tokens, lexicon, sink));
 }
 
-/// Features of a candidate span (tokens `range` of a sentence) for the technique head.
-/// `repeats` is how often the span's normalised text occurs in its document.
+/// The technique head's features of a candidate span (tokens `range` of a document's tokens):
+/// its bag of terms, first and last word, character n-grams ([`span_grams`]), length, the two
+/// words either side and how often its words occur in the document (`repeats`).
+pub(crate) fn span_technique_features(
+    tokens: &[Token],
+    range: std::ops::Range<usize>,
+    repeats: usize,
+    joined: &mut String,
+    e: &mut impl Emit,
+) {
+    e.lit(Lit::Bias, None);
+    bag_of_terms(tokens, range.clone(), e);
+    if range.start < range.end {
+        e.word(WordFeature::FirstW, At::Tok(range.start), None);
+        e.word(WordFeature::LastW, At::Tok(range.end - 1), None);
+    }
+    span_grams(&tokens[range.clone()], joined, e);
+    let len = match range.len() {
+        0..=1 => 0,
+        2 => 1,
+        3 => 2,
+        4..=6 => 3,
+        7..=12 => 4,
+        _ => 5,
+    };
+    e.tag(TagFeature::Length, len, None);
+    let n = tokens.len();
+    e.word(WordFeature::L2, At::offset(range.start, -2, n), None);
+    e.word(WordFeature::L1, At::offset(range.start, -1, n), None);
+    e.word(WordFeature::R1, At::offset(range.end, 0, n), None);
+    e.word(WordFeature::R2, At::offset(range.end, 1, n), None);
+    let rep = match repeats {
+        0..=1 => 0,
+        2 => 1,
+        _ => 2,
+    };
+    e.tag(TagFeature::Repeats, rep, None);
+}
+
+/// [`span_technique_features`] by name into `sink`.
 pub fn technique_features(
     tokens: &[Token],
     range: std::ops::Range<usize>,
@@ -893,57 +1296,31 @@ pub fn technique_features(
     repeats: usize,
     sink: &mut impl Sink,
 ) {
-    let span = &tokens[range.clone()];
-    sink.emit(Name::lit(p::BIAS), None, 1.0);
-    let mut lex = Vec::new();
-    lexicon_bits(span, lexicon, &mut lex);
-    bag_of_terms(span, &lex, lexicon, sink);
-    if let (Some(f), Some(l)) = (span.first(), span.last()) {
-        sink.emit(Name::one(p::FIRST_W, f.piece()), None, 1.0);
-        sink.emit(Name::one(p::LAST_W, l.piece()), None, 1.0);
-    }
-    span_char_ngrams(span, sink);
-    let len = match span.len() {
-        0..=1 => "1",
-        2 => "2",
-        3 => "3",
-        4..=6 => "4-6",
-        7..=12 => "7-12",
-        _ => "13+",
-    };
-    sink.emit(Name::one(p::LEN, Piece::new(len)), None, 1.0);
-    for (k, p0) in [(-2isize, p::L2), (-1, p::L1)] {
-        let j = range.start as isize + k;
-        let w = if j < 0 {
-            p::BOS
-        } else {
-            tokens[j as usize].piece()
-        };
-        sink.emit(Name::one(p0, w), None, 1.0);
-    }
-    for (k, p0) in [(0usize, p::R1), (1, p::R2)] {
-        let w = tokens.get(range.end + k).map_or(p::EOS, |t| t.piece());
-        sink.emit(Name::one(p0, w), None, 1.0);
-    }
-    let rep = match repeats {
-        0..=1 => "1",
-        2 => "2",
-        _ => "3+",
-    };
-    sink.emit(Name::one(p::REP, Piece::new(rep)), None, 1.0);
+    let mut joined = String::new();
+    let mut e = Named::new(tokens, lexicon, sink);
+    span_technique_features(tokens, range, repeats, &mut joined, &mut e);
 }
 
-/// Character 3-, 4- and 5-grams (`c:`) of the span's normalised tokens joined by single spaces.
-/// They let the technique head share evidence between inflections and rare words ("demonize",
-/// "demonizing"), which word features cannot: on the TC hold-out they lift micro-F1 by ~3–5
-/// points (docs/EVALUATION.md).
-fn span_char_ngrams(span: &[Token], sink: &mut impl Sink) {
-    let mut joined = String::new();
+/// Character 3-, 4- and 5-grams (`c:`) of the span's normalised tokens joined by single spaces
+/// (`joined` is a buffer). They let the technique head share evidence between inflections and
+/// rare words ("demonize", "demonizing"), which word features cannot: on the TC hold-out they
+/// lift micro-F1 by ~3–5 points (docs/EVALUATION.md).
+fn span_grams(span: &[Token], joined: &mut String, e: &mut impl Emit) {
+    joined.clear();
     for (i, t) in span.iter().enumerate() {
         if i > 0 {
             joined.push(' ');
         }
         joined.push_str(&t.norm);
+    }
+    let joined = joined.as_str();
+    if joined.is_ascii() {
+        for n in 3..=5 {
+            for i in 0..joined.len().saturating_sub(n - 1) {
+                e.gram(&joined[i..i + n]);
+            }
+        }
+        return;
     }
     // Byte offset of every character, plus the end.
     let bounds: Vec<usize> = joined
@@ -954,8 +1331,7 @@ fn span_char_ngrams(span: &[Token], sink: &mut impl Sink) {
     let n_chars = bounds.len() - 1;
     for n in 3..=5 {
         for i in 0..n_chars.saturating_sub(n - 1) {
-            let gram = Piece::new(&joined[bounds[i]..bounds[i + n]]);
-            sink.emit(Name::one(p::CHAR, gram), None, 1.0);
+            e.gram(&joined[bounds[i]..bounds[i + n]]);
         }
     }
 }
@@ -965,75 +1341,56 @@ fn span_char_ngrams(span: &[Token], sink: &mut impl Sink) {
 /// Punctuation is ignored. Occurrences are counted left to right and must not overlap or touch:
 /// after an occurrence at word `i` of a sequence of `L` words, the next one counts from word
 /// `i + L + 1` (a repeat directly adjacent to the previous one is not counted; this is the rule
-/// the shipped model was trained with). Windows are compared by a 64-bit rolling hash of word
-/// ids, one pass over the document per distinct sequence length, so a document costs O(words)
-/// per length rather than O(words) per span. A sequence whose rarest word occurs rarely
-/// (≤ 512 / length times) is counted directly instead, by comparing the windows at that word's
-/// occurrences (same rule, exact).
-///
-/// Memory stays proportional to the queries, not to the document: a pass counts only the
-/// windows asked for. Register the sequences first with [`RepeatCounter::prepare`] (one pass
-/// per length for all of them); a sequence that was not registered is indexed on demand in a
-/// short document (up to [`RepeatCounter::ON_DEMAND_WORDS`] words, where every window of its
-/// length is counted and kept) and counted directly in a longer one (exact, but slower).
+/// the shipped model was trained with). A sequence whose rarest word occurs rarely (at most
+/// [`RepeatCounter::DIRECT_COST`] / length times) is counted by comparing the windows at that
+/// word's occurrences; any other by one pass over the document per distinct length, counting
+/// every window of that length by a 64-bit rolling hash of its word ids (kept for the next
+/// sequence of that length), so that a repetitive document stays linear.
 #[derive(Debug, Default)]
-pub struct RepeatCounter {
-    ids: HashMap<String, u32>,
-    /// The document's content words as ids.
+pub struct RepeatCounter<'a> {
+    ids: HashMap<Word<'a>, u32>,
+    /// The document's non-punctuation words, as ids.
     seq: Vec<u32>,
-    /// Occurrences of each word id.
+    /// Occurrences of each id.
     word_counts: Vec<usize>,
-    /// Per sequence length: the windows counted.
-    windows: std::cell::RefCell<HashMap<usize, Windows>>,
-    /// Positions in `seq` of each word id, grouped by id (`occurrences.1[occurrences.0[id]..]`).
+    /// Start of each id's group in the positions list, and the positions grouped by id.
     occurrences: std::cell::OnceCell<(Vec<u32>, Vec<u32>)>,
-    /// Positions in `seq` of some word ids: the rarest words of the sequences registered by
-    /// [`RepeatCounter::prepare`] that are counted directly (one pass for all of them, instead
-    /// of indexing every word).
-    positions: std::cell::RefCell<HashMap<u32, Vec<u32>>>,
+    /// Per sequence length: window hash → (count, start of the last counted window).
+    windows: std::cell::RefCell<HashMap<usize, WindowCounts>>,
 }
 
-/// Window hash → (occurrences counted, start of the last counted window).
+/// Per window hash: (count, start of the last counted window).
 type WindowCounts = HashMap<u64, (usize, usize)>;
 
-/// The windows of one length that a pass counted.
-#[derive(Debug)]
-enum Windows {
-    /// Every window of the document (short documents).
-    All(WindowCounts),
-    /// Only the windows registered by [`RepeatCounter::prepare`].
-    Only(WindowCounts),
-}
-
-/// [`RepeatCounter::plan`] for a document whose word `i` occurs `word_counts[i]` times.
-fn plan_count(word_counts: &[usize], words: &[u32]) -> Option<(usize, usize)> {
-    if words.len() < 2 || words.iter().any(|&id| id as usize >= word_counts.len()) {
-        return None;
-    }
-    let (k, rarest) = words
-        .iter()
-        .enumerate()
-        .map(|(k, &id)| (k, word_counts[id as usize]))
-        .min_by_key(|x| x.1)
-        .unwrap_or((0, 0));
-    Some((k, rarest.saturating_mul(words.len())))
-}
-
 const REPEAT_BASE: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// A normalised word keyed by the hash its token already carries (compared by text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Word<'a>(Piece<'a>);
+
+impl std::hash::Hash for Word<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(self.0.hash);
+    }
+}
 
 fn word_hash(id: u32) -> u64 {
     (id as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ 0x94D0_49BB_1331_11EB
 }
 
-impl RepeatCounter {
+impl<'a> RepeatCounter<'a> {
+    /// Direct counting costs rarest × length per sequence; up to this cost it is always used.
+    const DIRECT_COST: usize = 512;
+
     /// Indexes a document given as its tokens.
-    pub fn new(tokens: &[Token]) -> Self {
-        let mut ids: HashMap<String, u32> = HashMap::default();
+    pub fn new(tokens: &'a [Token]) -> Self {
+        let mut ids: HashMap<Word<'a>, u32> =
+            HashMap::with_capacity_and_hasher(tokens.len() / 2, Default::default());
         let mut seq = Vec::with_capacity(tokens.len());
         let mut word_counts = Vec::new();
         for t in tokens.iter().filter(|t| !t.is_punct()) {
             let next = ids.len() as u32;
-            let id = *ids.entry(t.norm.to_string()).or_insert(next);
+            let id = *ids.entry(Word(t.piece())).or_insert(next);
             if id as usize == word_counts.len() {
                 word_counts.push(0);
             }
@@ -1044,13 +1401,48 @@ impl RepeatCounter {
             ids,
             seq,
             word_counts,
-            windows: Default::default(),
-            occurrences: Default::default(),
-            positions: Default::default(),
+            ..Default::default()
         }
     }
 
-    /// Start of each id's group in the positions list, and the positions grouped by id.
+    /// Occurrences of the span's word sequence in the document (at least 1).
+    pub fn count(&self, span: &[Token]) -> usize {
+        let mut words = Vec::with_capacity(span.len());
+        for t in span.iter().filter(|t| !t.is_punct()) {
+            match self.ids.get(&Word(t.piece())) {
+                Some(&id) => words.push(id),
+                None => return 1,
+            }
+        }
+        match words.as_slice() {
+            [] => 1,
+            [id] => self.word_counts[*id as usize].max(1),
+            _ => self.count_ids(&words).max(1),
+        }
+    }
+
+    /// Occurrences of a sequence of at least two word ids.
+    fn count_ids(&self, words: &[u32]) -> usize {
+        // The rarest word (the first of equally rare ones) and its position in the sequence.
+        let Some((k, &rarest)) = words
+            .iter()
+            .enumerate()
+            .min_by_key(|&(_, &id)| self.word_counts[id as usize])
+        else {
+            return 1;
+        };
+        let len = words.len();
+        if self.word_counts[rarest as usize] * len <= Self::DIRECT_COST {
+            let (starts, positions) = self.occurrences();
+            let group = starts[rarest as usize] as usize..starts[rarest as usize + 1] as usize;
+            return self.count_at(words, k, &positions[group]);
+        }
+        let key = Self::window_hash(words.iter().copied());
+        let mut windows = self.windows.borrow_mut();
+        let counts = windows.entry(len).or_insert_with(|| self.index_length(len));
+        counts.get(&key).map_or(1, |e| e.0)
+    }
+
     fn occurrences(&self) -> &(Vec<u32>, Vec<u32>) {
         self.occurrences.get_or_init(|| {
             let mut starts = Vec::with_capacity(self.word_counts.len() + 1);
@@ -1068,23 +1460,6 @@ impl RepeatCounter {
             }
             (starts, positions)
         })
-    }
-
-    /// Non-overlapping occurrences of `words` (at least two), found by comparing the windows
-    /// aligned on the occurrences of its rarest word (`k`-th of the sequence).
-    fn count_direct(&self, words: &[u32], k: usize) -> usize {
-        if let Ok(registered) = self.positions.try_borrow() {
-            if let Some(list) = registered.get(&words[k]) {
-                return self.count_at(words, k, list);
-            }
-        }
-        let (starts, positions) = self.occurrences();
-        let id = words[k] as usize;
-        self.count_at(
-            words,
-            k,
-            &positions[starts[id] as usize..starts[id + 1] as usize],
-        )
     }
 
     /// Non-overlapping occurrences of `words` among the windows whose `k`-th word is at one of
@@ -1114,36 +1489,14 @@ impl RepeatCounter {
         })
     }
 
-    /// Counts of every window of `len` words (rolling hash, one pass).
+    /// Counts of every window of `len` words (rolling hash, one pass), by the same rule.
     fn index_length(&self, len: usize) -> WindowCounts {
         let mut out = WindowCounts::default();
-        self.count_windows(len, &mut out, true);
-        out
-    }
-
-    /// One rolling-hash pass over the windows of `len` words, counting into `out` (adding a
-    /// window not yet in `out` only when `add_new`).
-    fn count_windows(&self, len: usize, out: &mut WindowCounts, add_new: bool) {
         if len == 0 || len > self.seq.len() {
-            return;
+            return out;
         }
         // BASE^(len-1), to remove the leaving word.
         let top = (1..len).fold(1u64, |p, _| p.wrapping_mul(REPEAT_BASE));
-        // When only the windows already in `out` count, a bit per hash bucket (about 16 bits per
-        // window wanted) rejects most of the others before the map is probed.
-        let bits = if add_new {
-            0
-        } else {
-            (out.len() * 16).next_power_of_two().max(1 << 12)
-        };
-        let shift = 64 - bits.trailing_zeros();
-        let bucket = |h: u64| (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize;
-        let mut filter = vec![0u64; bits / 64];
-        for &k in out.keys() {
-            if !add_new {
-                filter[bucket(k) / 64] |= 1 << (bucket(k) % 64);
-            }
-        }
         let mut h = Self::window_hash(self.seq[..len].iter().copied());
         for i in 0..=self.seq.len() - len {
             if i > 0 {
@@ -1153,444 +1506,13 @@ impl RepeatCounter {
                     .wrapping_mul(REPEAT_BASE)
                     .wrapping_add(word_hash(self.seq[i + len - 1]));
             }
-            if !add_new && filter[bucket(h) / 64] & (1 << (bucket(h) % 64)) == 0 {
-                continue;
-            }
-            let e = if add_new {
-                out.entry(h).or_insert((0, usize::MAX))
-            } else {
-                match out.get_mut(&h) {
-                    Some(e) => e,
-                    None => continue,
-                }
-            };
+            let e = out.entry(h).or_insert((0, usize::MAX));
             if e.1 == usize::MAX || i > e.1 + len {
                 e.0 += 1;
                 e.1 = i;
             }
         }
-    }
-
-    /// Documents up to this many words index a sequence length on demand (every window of it,
-    /// a few megabytes at most); longer ones count what was not [prepared](Self::prepare)
-    /// directly.
-    pub const ON_DEMAND_WORDS: usize = 1 << 14;
-
-    /// Direct counting costs rarest × length per sequence; a pass costs O(words) once per
-    /// length. Sequences up to this cost are always counted directly, so a repetitive
-    /// document stays linear.
-    const DIRECT_COST: usize = 512;
-
-    /// How a word-id sequence is counted: `None` when the answer needs no window (empty, one
-    /// word, an id out of range), else the rarest word's position in the sequence and the cost
-    /// of counting directly (its occurrences × the length).
-    fn plan(&self, words: &[u32]) -> Option<(usize, usize)> {
-        plan_count(&self.word_counts, words)
-    }
-
-    /// Registers word-id sequences that [`RepeatCounter::count_ids`] will be asked for, and
-    /// counts all of them: one pass over the document per distinct length, keeping only the
-    /// registered windows (memory in proportion to the sequences, whatever the document's
-    /// length). Counting a registered sequence is then a lookup.
-    pub fn prepare<'a>(&self, sequences: impl IntoIterator<Item = &'a [u32]>) {
-        // Per length: the windows wanted, and what counting them directly would cost.
-        let mut wanted: HashMap<usize, (Vec<u64>, usize)> = HashMap::default();
-        // The rarest words of the sequences that will be counted directly.
-        let mut rare: Vec<u32> = Vec::new();
-        for words in sequences {
-            match self.plan(words) {
-                Some((_, cost)) if cost > Self::DIRECT_COST => {
-                    let key = Self::window_hash(words.iter().copied());
-                    let e = wanted.entry(words.len()).or_default();
-                    e.0.push(key);
-                    e.1 = e.1.saturating_add(cost);
-                }
-                Some((k, _)) => rare.extend(words.get(k).copied()),
-                None => {}
-            }
-        }
-        self.find_positions(&rare);
-        let mut cache = self.windows.borrow_mut();
-        for (len, (keys, direct_cost)) in wanted {
-            // In a long document, a length whose sequences cost less to count directly than
-            // one pass is left to `count_ids`'s direct count (the same result).
-            if self.seq.len() > Self::ON_DEMAND_WORDS
-                && direct_cost <= self.seq.len()
-                && !cache.contains_key(&len)
-            {
-                continue;
-            }
-            let mut counts = match cache.remove(&len) {
-                Some(Windows::All(all)) => {
-                    cache.insert(len, Windows::All(all));
-                    continue;
-                }
-                Some(Windows::Only(only)) if keys.iter().all(|k| only.contains_key(k)) => {
-                    cache.insert(len, Windows::Only(only));
-                    continue;
-                }
-                // Recount from scratch: the registered windows so far and the new ones.
-                Some(Windows::Only(only)) => {
-                    only.into_keys().map(|k| (k, (0, usize::MAX))).collect()
-                }
-                None => WindowCounts::default(),
-            };
-            counts.extend(keys.into_iter().map(|k| (k, (0, usize::MAX))));
-            self.count_windows(len, &mut counts, false);
-            cache.insert(len, Windows::Only(counts));
-        }
-    }
-
-    /// Finds the positions of the words `ids` (one pass over the document, unless every word
-    /// is indexed already), for [`RepeatCounter::count_direct`].
-    fn find_positions(&self, ids: &[u32]) {
-        if ids.is_empty() || self.occurrences.get().is_some() {
-            return;
-        }
-        let Ok(mut found) = self.positions.try_borrow_mut() else {
-            return;
-        };
-        let mut marked = vec![false; self.word_counts.len()];
-        let mut new = false;
-        for &id in ids {
-            if let Some(m) = marked.get_mut(id as usize) {
-                if !found.contains_key(&id) {
-                    *m = true;
-                    new = true;
-                }
-            }
-        }
-        if !new {
-            return;
-        }
-        for (i, &id) in self.seq.iter().enumerate() {
-            if marked.get(id as usize).copied().unwrap_or(false) {
-                found.entry(id).or_default().push(i as u32);
-            }
-        }
-    }
-
-    /// Indexes a document given as the word ids of its non-punctuation tokens (ids below
-    /// `n_ids`; equal ids for equal normalised forms). Count spans with [`RepeatCounter::count_ids`].
-    pub fn from_ids(seq: Vec<u32>, n_ids: usize) -> Self {
-        let mut word_counts = vec![0usize; n_ids];
-        for &id in &seq {
-            word_counts[id as usize] += 1;
-        }
-        RepeatCounter {
-            ids: HashMap::default(),
-            seq,
-            word_counts,
-            windows: Default::default(),
-            occurrences: Default::default(),
-            positions: Default::default(),
-        }
-    }
-
-    /// Number of content (non-punctuation) words in the document.
-    pub fn word_count(&self) -> usize {
-        self.seq.len()
-    }
-
-    /// Occurrences of the span's word sequence in the document (at least 1).
-    pub fn count(&self, span: &[Token]) -> usize {
-        let mut words = Vec::new();
-        for t in span.iter().filter(|t| !t.is_punct()) {
-            match self.ids.get(t.norm.as_str()) {
-                Some(&id) => words.push(id),
-                None => return 1,
-            }
-        }
-        self.count_ids(&words)
-    }
-
-    /// Occurrences of a word-id sequence (ids as given to [`RepeatCounter::from_ids`]; at least 1).
-    pub fn count_ids(&self, words: &[u32]) -> usize {
-        let Some((k, cost)) = self.plan(words) else {
-            return match words {
-                [id] => self.word_counts.get(*id as usize).map_or(1, |&c| c.max(1)),
-                _ => 1,
-            };
-        };
-        if cost <= Self::DIRECT_COST {
-            return self.count_direct(words, k).max(1);
-        }
-        let len = words.len();
-        let key = Self::window_hash(words.iter().copied());
-        let mut cache = self.windows.borrow_mut();
-        match cache.get(&len) {
-            Some(Windows::All(all)) => return all.get(&key).map_or(1, |e| e.0.max(1)),
-            Some(Windows::Only(only)) => {
-                if let Some(e) = only.get(&key) {
-                    return e.0.max(1);
-                }
-            }
-            None => {}
-        }
-        if self.seq.len() <= Self::ON_DEMAND_WORDS && !cache.contains_key(&len) {
-            let all = self.index_length(len);
-            let n = all.get(&key).map_or(1, |e| e.0.max(1));
-            cache.insert(len, Windows::All(all));
-            return n;
-        }
-        drop(cache);
-        self.count_direct(words, k).max(1)
-    }
-}
-
-/// [`RepeatCounter::count_ids`] for a document that is read as a stream of word ids and never
-/// held. The sequences to count are added first ([`StreamedRepeats::add`], knowing how often
-/// each word occurs in the document), then the document's content-word ids are fed in order
-/// ([`StreamedRepeats::push`]), and [`StreamedRepeats::counts`] answers each sequence with the
-/// number `count_ids` gives after [`RepeatCounter::prepare`] of the same sequences: the same
-/// choice between counting by window hash and counting exact matches, the same hashes, the same
-/// non-overlap rule. Memory is in proportion to the distinct sequences (each kept once) and the
-/// longest of them, not to the document.
-#[derive(Debug, Default)]
-pub struct StreamedRepeats {
-    /// Occurrences of each word id in the document, and its number of words.
-    word_counts: Vec<usize>,
-    doc_words: usize,
-    /// Per sequence added: how its count is found.
-    answers: Vec<Answer>,
-    /// The distinct sequences, end to end.
-    words: Vec<u32>,
-    /// Per distinct sequence: where it is and how it is counted.
-    seqs: Vec<Seq>,
-    /// Hash of a distinct sequence → the last one added with that hash; `same_hash` chains the
-    /// others (emptied by `plan`).
-    by_hash: HashMap<u64, u32>,
-    same_hash: Vec<u32>,
-    /// Per length: what counting the sequences that are not cheap to count directly would cost
-    /// directly (as `prepare` sums it, over every sequence added).
-    direct_cost: HashMap<usize, usize>,
-    /// Rarest word id → the exact sequences aligned on it.
-    by_rarest: HashMap<u32, Vec<u32>>,
-    /// Per hashed length: its rolling hash state and the windows wanted.
-    hashed: Vec<HashedLength>,
-    /// The last `ring.len()` ids fed (the longest sequence's length).
-    ring: Vec<u32>,
-    /// Checks due when the word at a position arrives (ring-indexed like `ring`): (sequence,
-    /// start of its window).
-    due: Vec<Vec<(u32, usize)>>,
-    /// Ids fed so far.
-    fed: usize,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Answer {
-    /// Known without looking at windows.
-    Fixed(usize),
-    /// The count of distinct sequence `k`.
-    Seq(u32),
-}
-
-/// No sequence (the end of a `same_hash` chain).
-const NO_SEQ: u32 = u32::MAX;
-
-#[derive(Debug)]
-struct Seq {
-    start: usize,
-    len: usize,
-    /// Offset of the rarest word (the first of the rarest) and the cost of a direct count.
-    rarest: usize,
-    cost: usize,
-    how: Counted,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Counted {
-    /// As exact matches: how many, and the start of the last one counted.
-    Exact { count: usize, last: Option<usize> },
-    /// By window hash `key` among the windows of `hashed[k]`.
-    Hashed(u32, u64),
-}
-
-#[derive(Debug)]
-struct HashedLength {
-    len: usize,
-    /// `REPEAT_BASE^(len-1)`.
-    top: u64,
-    hash: u64,
-    windows: WindowCounts,
-}
-
-impl StreamedRepeats {
-    /// Ready for the sequences of a document of `doc_words` content words where id `i` occurs
-    /// `word_counts[i]` times.
-    pub fn new(word_counts: Vec<usize>, doc_words: usize) -> Self {
-        StreamedRepeats {
-            word_counts,
-            doc_words,
-            ..StreamedRepeats::default()
-        }
-    }
-
-    /// Adds a sequence to count (the word ids of a span, as `count_ids` takes them).
-    pub fn add(&mut self, words: &[u32]) {
-        let Some((rarest, cost)) = plan_count(&self.word_counts, words) else {
-            let n = match words {
-                [id] => self.word_counts.get(*id as usize).map_or(1, |&c| c.max(1)),
-                _ => 1,
-            };
-            self.answers.push(Answer::Fixed(n));
-            return;
-        };
-        if cost > RepeatCounter::DIRECT_COST {
-            let e = self.direct_cost.entry(words.len()).or_default();
-            *e = e.saturating_add(cost);
-        }
-        let h = RepeatCounter::window_hash(words.iter().copied());
-        let mut at = self.by_hash.get(&h).copied().unwrap_or(NO_SEQ);
-        while let Some(s) = self.seqs.get(at as usize) {
-            if self.words.get(s.start..s.start + s.len) == Some(words) {
-                self.answers.push(Answer::Seq(at));
-                return;
-            }
-            at = self.same_hash.get(at as usize).copied().unwrap_or(NO_SEQ);
-        }
-        let k = self.seqs.len() as u32;
-        self.seqs.push(Seq {
-            start: self.words.len(),
-            len: words.len(),
-            rarest,
-            cost,
-            how: Counted::Exact {
-                count: 0,
-                last: None,
-            },
-        });
-        self.words.extend_from_slice(words);
-        self.same_hash
-            .push(self.by_hash.insert(h, k).unwrap_or(NO_SEQ));
-        self.answers.push(Answer::Seq(k));
-    }
-
-    /// Decides, once every sequence is added, how each is counted (as `prepare` and
-    /// `count_ids` would), ready for [`StreamedRepeats::push`].
-    pub fn plan(&mut self) {
-        self.by_hash = HashMap::default();
-        self.same_hash = Vec::new();
-        let long = self.doc_words > RepeatCounter::ON_DEMAND_WORDS;
-        let mut hashed_ids: HashMap<usize, u32> = HashMap::default();
-        for (k, s) in self.seqs.iter_mut().enumerate() {
-            let direct = self.direct_cost.get(&s.len).copied().unwrap_or(0);
-            if s.cost <= RepeatCounter::DIRECT_COST || (long && direct <= self.doc_words) {
-                if let Some(&w) = self.words.get(s.start + s.rarest) {
-                    self.by_rarest.entry(w).or_default().push(k as u32);
-                }
-                continue;
-            }
-            let next = self.hashed.len() as u32;
-            let h = *hashed_ids.entry(s.len).or_insert(next);
-            if h == next {
-                self.hashed.push(HashedLength {
-                    len: s.len,
-                    top: (1..s.len).fold(1u64, |p, _| p.wrapping_mul(REPEAT_BASE)),
-                    hash: 0,
-                    windows: WindowCounts::default(),
-                });
-            }
-            let words = self.words.get(s.start..s.start + s.len).unwrap_or_default();
-            let key = RepeatCounter::window_hash(words.iter().copied());
-            if let Some(l) = self.hashed.get_mut(h as usize) {
-                l.windows.entry(key).or_insert((0, usize::MAX));
-            }
-            s.how = Counted::Hashed(h, key);
-        }
-        let longest = self.seqs.iter().map(|s| s.len).max().unwrap_or(0).max(1);
-        self.ring = vec![0; longest];
-        self.due = vec![Vec::new(); longest];
-    }
-
-    /// Feeds the next content word of the document (its id).
-    pub fn push(&mut self, id: u32) {
-        let n = self.ring.len();
-        let j = self.fed;
-        let slot = j % n;
-        // The id leaving the longest window (fed `n` words ago) is still in its slot.
-        let old = self.ring[slot];
-        self.ring[slot] = id;
-        self.fed += 1;
-        for l in &mut self.hashed {
-            // As `count_windows`: the first window is hashed whole, the next ones rolled.
-            if j + 1 < l.len {
-                l.hash = l.hash.wrapping_mul(REPEAT_BASE).wrapping_add(word_hash(id));
-                continue;
-            }
-            if j + 1 == l.len {
-                l.hash = l.hash.wrapping_mul(REPEAT_BASE).wrapping_add(word_hash(id));
-            } else {
-                let leaving = if l.len == n {
-                    old
-                } else {
-                    self.ring[(j + n - l.len) % n]
-                };
-                l.hash = l
-                    .hash
-                    .wrapping_sub(word_hash(leaving).wrapping_mul(l.top))
-                    .wrapping_mul(REPEAT_BASE)
-                    .wrapping_add(word_hash(id));
-            }
-            let i = j + 1 - l.len;
-            if let Some(e) = l.windows.get_mut(&l.hash) {
-                if e.1 == usize::MAX || i > e.1 + l.len {
-                    e.0 += 1;
-                    e.1 = i;
-                }
-            }
-        }
-        // Exact sequences whose rarest word this is: check their window when its last word
-        // has arrived.
-        if let Some(seqs) = self.by_rarest.get(&id) {
-            for &e in seqs {
-                let Some(s) = self.seqs.get(e as usize) else {
-                    continue;
-                };
-                let Some(start) = j.checked_sub(s.rarest) else {
-                    continue;
-                };
-                let end = start + s.len - 1;
-                self.due[end % n].push((e, start));
-            }
-        }
-        let due = std::mem::take(&mut self.due[slot]);
-        for &(e, start) in &due {
-            let Some(s) = self.seqs.get_mut(e as usize) else {
-                continue;
-            };
-            let words = self.words.get(s.start..s.start + s.len).unwrap_or_default();
-            let same = words
-                .iter()
-                .enumerate()
-                .all(|(k, &w)| self.ring[(start + k) % n] == w);
-            if let Counted::Exact { count, last } = &mut s.how {
-                if same && last.is_none_or(|l| start > l + s.len) {
-                    *count += 1;
-                    *last = Some(start);
-                }
-            }
-        }
-        let mut due = due;
-        due.clear();
-        self.due[slot] = due;
-    }
-
-    /// The count of each sequence, in the order they were added, once the whole document has
-    /// been fed.
-    pub fn counts(&self) -> impl Iterator<Item = usize> + '_ {
-        self.answers.iter().map(|a| match *a {
-            Answer::Fixed(n) => n,
-            Answer::Seq(e) => match self.seqs.get(e as usize).map(|s| s.how) {
-                Some(Counted::Exact { count, .. }) => count.max(1),
-                Some(Counted::Hashed(h, key)) => self
-                    .hashed
-                    .get(h as usize)
-                    .and_then(|l| l.windows.get(&key))
-                    .map_or(1, |e| e.0.max(1)),
-                None => 1,
-            },
-        })
+        out
     }
 }
 
@@ -1716,129 +1638,30 @@ mod tests {
         }
     }
 
-    /// A document longer than `ON_DEMAND_WORDS`, of three frequent words (so every sequence
-    /// takes the window passes): sequences registered with `prepare` are counted by the
-    /// filtered pass, the others directly; both follow the reference rule.
+    /// A long document of three frequent words: every sequence is counted by its windows'
+    /// hash; a rare word's sequences directly. Both follow the reference rule.
     #[test]
-    fn prepared_and_direct_counts_follow_the_rule_in_long_documents() {
-        let mut x = 12345u64;
+    fn repeat_counts_follow_the_rule_in_long_documents() {
+        let mut rng = crate::test_rng::XorShift::new(12345);
         let mut words = Vec::new();
-        while words.len() < RepeatCounter::ON_DEMAND_WORDS + 5000 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            words.push(["a", "b", "c", "a", "b", ","][(x >> 33) as usize % 6]);
+        while words.len() < 20_000 {
+            words.push(["a", "b", "c", "a", "b", ","][(rng.next() >> 33) as usize % 6]);
+            if words.len() % 1000 == 0 {
+                words.push("rare");
+            }
         }
         let doc = toks(&words.join(" "));
-        let ids = |c: &RepeatCounter, span: &[Token]| -> Vec<u32> {
-            span.iter()
-                .filter(|t| !t.is_punct())
-                .map(|t| c.ids[t.norm.as_str()])
-                .collect()
-        };
-        let spans: Vec<&[Token]> = (0..doc.len() - 8)
-            .step_by(997)
-            .flat_map(|i| (2..=7).map(move |n| i..i + n))
-            .map(|r| &doc[r])
-            .collect();
-        let prepared = RepeatCounter::new(&doc);
-        let registered: Vec<Vec<u32>> = spans.iter().map(|s| ids(&prepared, s)).collect();
-        prepared.prepare(registered.iter().map(Vec::as_slice));
-        let unprepared = RepeatCounter::new(&doc);
+        let counter = RepeatCounter::new(&doc);
         let mut counts = std::collections::BTreeSet::new();
-        for span in &spans {
-            let want = reference_count(&doc, span);
-            assert_eq!(prepared.count(span), want);
-            assert_eq!(unprepared.count(span), want);
-            counts.insert(want);
+        for i in (0..doc.len() - 8).step_by(997) {
+            for n in 1..=7 {
+                let span = &doc[i..i + n];
+                let want = reference_count(&doc, span);
+                assert_eq!(counter.count(span), want);
+                counts.insert(want);
+            }
         }
-        // Counts vary, and the long sequences are rare: the comparison can tell them apart.
         assert!(counts.len() > 10 && counts.contains(&1), "{counts:?}");
-        assert!(matches!(
-            prepared.windows.borrow().get(&3),
-            Some(Windows::Only(_))
-        ));
-    }
-
-    /// `StreamedRepeats` answers every sequence as `RepeatCounter::count_ids` does after
-    /// `prepare` (as `Analyzer::write_json` uses it): short and long documents (either side of
-    /// `ON_DEMAND_WORDS`), small vocabularies (every word frequent: sequences counted by window
-    /// hash) and large ones (rare words: counted as exact matches), sequences taken from the
-    /// document (overlapping, adjacent and repeated occurrences) and absent ones.
-    #[test]
-    fn streamed_repeats_equal_the_repeat_counter() {
-        let mut rng = crate::test_rng::XorShift::new(0x9E37_79B9_7F4A_7C15);
-        let mut next = move || rng.next();
-        let mut kinds = std::collections::HashSet::new();
-        for (words, vocab) in [
-            (60, 3),
-            (400, 20),
-            (5_000, 8),
-            (5_000, 2_000),
-            (20_000, 12),
-            (20_000, 4_000),
-            (40_000, 40),
-        ] {
-            // Word ids skewed towards small ones, with runs that repeat earlier stretches.
-            let mut seq: Vec<u32> = Vec::with_capacity(words);
-            while seq.len() < words {
-                if seq.len() > 20 && next() % 8 == 0 {
-                    let len = (next() % 12 + 1) as usize;
-                    let from = (next() as usize) % (seq.len() - len);
-                    for k in 0..len.min(words - seq.len()) {
-                        seq.push(seq[from + k]);
-                    }
-                } else {
-                    let a = next() % vocab;
-                    seq.push((a * (next() % vocab) / vocab) as u32);
-                }
-            }
-            let n_ids = vocab as usize + 3;
-            let mut word_counts = vec![0usize; n_ids];
-            for &id in &seq {
-                word_counts[id as usize] += 1;
-            }
-            let mut queries: Vec<Vec<u32>> = vec![vec![], vec![vocab as u32 + 1], vec![1, 2]];
-            for _ in 0..600 {
-                let len = (next() % 40 + 1) as usize;
-                let at = (next() as usize) % (seq.len() - len.min(seq.len() - 1));
-                let end = (at + len).min(seq.len());
-                queries.push(seq[at..end].to_vec());
-            }
-            for _ in 0..50 {
-                let len = (next() % 6 + 2) as usize;
-                queries.push((0..len).map(|_| (next() % vocab) as u32).collect());
-            }
-            let counter = RepeatCounter::from_ids(seq.clone(), n_ids);
-            if counter.word_count() > RepeatCounter::ON_DEMAND_WORDS {
-                counter.prepare(queries.iter().map(|q| q.as_slice()));
-            }
-            let want: Vec<usize> = queries.iter().map(|q| counter.count_ids(q)).collect();
-            let mut streamed = StreamedRepeats::new(word_counts, seq.len());
-            for q in &queries {
-                streamed.add(q);
-            }
-            streamed.plan();
-            for a in &streamed.answers {
-                kinds.insert(match *a {
-                    Answer::Fixed(_) => 0,
-                    Answer::Seq(e) => match streamed.seqs[e as usize].how {
-                        Counted::Exact { .. } => 1,
-                        Counted::Hashed(..) => 2,
-                    },
-                });
-            }
-            for &id in &seq {
-                streamed.push(id);
-            }
-            let got: Vec<usize> = streamed.counts().collect();
-            assert_eq!(got, want, "{words} words over {vocab} ids");
-            assert!(
-                want.iter().any(|&c| c > 2),
-                "{words} words over {vocab} ids"
-            );
-        }
-        assert_eq!(kinds.len(), 3, "every kind of answer was exercised");
     }
 
     #[test]
@@ -1861,39 +1684,6 @@ mod tests {
 
     /// Registering the sequences first (their rarest words' positions found in one pass)
     /// changes no count.
-    #[test]
-    fn registered_direct_counts_equal_unregistered_ones() {
-        let doc = toks("a b a b x a b , a b c a b a b a b . no no no no, c a b c a b q r q r");
-        let ids = |span: &[Token]| -> Vec<u32> {
-            let counter = RepeatCounter::new(&doc);
-            span.iter()
-                .filter(|t| !t.is_punct())
-                .filter_map(|t| counter.ids.get(t.norm.as_str()).copied())
-                .collect()
-        };
-        let mut spans = Vec::new();
-        for i in 0..doc.len() {
-            for j in i + 1..(i + 6).min(doc.len()) {
-                spans.push(ids(&doc[i..j]));
-            }
-        }
-        let plain = RepeatCounter::new(&doc);
-        let registered = RepeatCounter::new(&doc);
-        registered.prepare(spans.iter().map(|s| s.as_slice()));
-        assert!(!registered.positions.borrow().is_empty());
-        for (k, words) in spans.iter().enumerate() {
-            assert_eq!(
-                registered.count_ids(words),
-                plain.count_ids(words),
-                "{words:?}"
-            );
-            // Half registered again (no new pass), half not registered at all.
-            if k % 2 == 0 {
-                registered.prepare([words.as_slice()]);
-            }
-        }
-        assert!(plain.positions.borrow().is_empty());
-    }
 
     #[test]
     fn technique_char_ngrams_cross_words_and_respect_chars() {

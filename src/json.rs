@@ -4,7 +4,7 @@
 //! DEL and non-ASCII included, as is). Used by `batch` rows and `Analyzer::write_json`, where
 //! the generic serializer was a large share of the output cost.
 
-use crate::report::{Evidence, ModelInfo, Report, SentenceReport, SpanReport};
+use crate::report::{Evidence, Label, ModelInfo, Report, SentenceReport, SpanReport};
 
 /// Escape of each byte: 0 (none), a short escape letter, or `u` (`\u00xx`).
 const ESCAPE: [u8; 256] = {
@@ -138,13 +138,15 @@ pub(crate) fn model_info(out: &mut String, m: &ModelInfo) {
     out.push('}');
 }
 
+/// The JSON of a report.
+pub(crate) fn report(out: &mut String, r: &Report) {
+    out.push('{');
+    report_tail(out, r);
+}
+
 /// The JSON of a report without its opening `{` (so that fields can be written before it).
 pub(crate) fn report_tail(out: &mut String, r: &Report) {
-    key(out, "\"score\":");
-    float(out, r.score);
-    key(out, ",\"label\":");
-    string(out, r.label.as_str());
-    key(out, ",\"sentences\":[");
+    report_fields(out, r.score);
     for (k, s) in r.sentences.iter().enumerate() {
         if k > 0 {
             out.push(',');
@@ -158,8 +160,27 @@ pub(crate) fn report_tail(out: &mut String, r: &Report) {
         }
         span(out, s);
     }
+    report_end(out, &r.model);
+}
+
+/// The start of a report's JSON up to its sentences: `{"score":…,"label":…,"sentences":[`.
+pub(crate) fn report_head(out: &mut String, score: f32) {
+    out.push('{');
+    report_fields(out, score);
+}
+
+fn report_fields(out: &mut String, score: f32) {
+    key(out, "\"score\":");
+    float(out, score);
+    key(out, ",\"label\":");
+    string(out, Label::of(score).as_str());
+    key(out, ",\"sentences\":[");
+}
+
+/// The end of a report's JSON after its spans: `],"model":{…}}`.
+pub(crate) fn report_end(out: &mut String, m: &ModelInfo) {
     key(out, "],\"model\":");
-    model_info(out, &r.model);
+    model_info(out, m);
     out.push('}');
 }
 

@@ -275,20 +275,11 @@ impl Lexicon {
         self.words.keys().map(String::as_str).collect()
     }
 
-    /// The names of the lists in `bits`, in bit order, as feature-name pieces.
+    /// The name of list `i` as a feature-name piece.
     #[inline]
-    pub fn tag_pieces(&self, bits: u32) -> impl Iterator<Item = crate::hashing::Piece<'_>> + '_ {
-        let mut rest = bits;
-        std::iter::from_fn(move || {
-            while rest != 0 {
-                let i = rest.trailing_zeros() as usize;
-                rest &= rest - 1;
-                if let (Some(n), Some(&(h, p))) = (self.names.get(i), self.pieces.get(i)) {
-                    return Some(crate::hashing::Piece::with_hash(n, h, p));
-                }
-            }
-            None
-        })
+    pub(crate) fn tag_piece(&self, i: usize) -> Option<crate::hashing::Piece<'_>> {
+        let (n, &(h, p)) = (self.names.get(i)?, self.pieces.get(i)?);
+        Some(crate::hashing::Piece::with_hash(n, h, p))
     }
 
     /// Adds the project's own intensifier list under the name `intensifier`.

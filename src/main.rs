@@ -322,7 +322,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .and_then(|_| out.flush().map_err(|e| slant::Error::io("<stdout>", e)));
                 return match written {
                     Ok(()) => Ok(ExitCode::SUCCESS),
-                    Err(slant::Error::Io { source, .. })
+                    Err(slant::Error::Stream(source) | slant::Error::Io { source, .. })
                         if source.kind() == std::io::ErrorKind::BrokenPipe =>
                     {
                         Ok(ExitCode::SUCCESS)

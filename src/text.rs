@@ -54,24 +54,6 @@ impl CharOffsets {
         self.chars
     }
 
-    /// Like [`CharOffsets::new`] for converting byte offsets to code points only: skips the
-    /// per-character table of [`CharOffsets::byte_of_char`] (8 bytes per character of a
-    /// non-ASCII text), which then returns `None` except at the ends. For the report builder.
-    pub(crate) fn bytes_to_chars_only(text: &str) -> Self {
-        let bytes = text.as_bytes();
-        if text.is_ascii() {
-            return CharOffsets::new(text);
-        }
-        let (checkpoints, count) = checkpoints(bytes);
-        CharOffsets {
-            checkpoints,
-            char_starts: Vec::new(),
-            ascii: false,
-            len: bytes.len(),
-            chars: count,
-        }
-    }
-
     /// Code-point offset of byte offset `byte` (clamped to the text length). `byte` should lie on
     /// a character boundary; inside a character it counts the characters that start before it.
     pub fn char_of_byte(&self, text: &str, byte: usize) -> usize {
@@ -191,7 +173,7 @@ mod tests {
             "é“x”🙂 Ñandú\u{301}",
             &"ab🙂é ".repeat(40),
         ] {
-            let offsets = CharOffsets::bytes_to_chars_only(text);
+            let offsets = CharOffsets::new(text);
             let want = |b: usize| offsets.char_of_byte(text, b);
             let n = text.len();
             let mut fwd = ForwardChars::new(text);

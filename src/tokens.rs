@@ -22,10 +22,51 @@ pub struct Token {
     /// Lower-cased form with digits folded to `0` and typographic quotes folded to ASCII
     /// (stored inline, without an allocation, up to 24 bytes).
     pub norm: CompactString,
-    /// Coarse word shape: `Xx` (capitalised), `X` (all caps), `x`, `0` (digits), `p` (punctuation), `o` (other).
-    pub shape: &'static str,
+    /// Coarse word shape.
+    pub shape: Shape,
     /// Polynomial hash of `norm` and `BASE^len(norm)` (see [`crate::hashing`]).
     pub(crate) key: (u64, u64),
+}
+
+/// Coarse shape of a token's surface, a feature of the span head (`sh0:` + [`Shape::as_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// Capitalised word (`Xx`).
+    Capitalised,
+    /// All capitals, at least two letters (`X`).
+    AllCaps,
+    /// Lower-case word (`x`).
+    Lower,
+    /// Digits, with `.` or `,` (`0`).
+    Digits,
+    /// One punctuation character (`p`).
+    Punct,
+    /// Anything else (`o`).
+    Other,
+}
+
+impl Shape {
+    /// Every shape, in the order of their codes.
+    pub const ALL: [Shape; 6] = [
+        Shape::Capitalised,
+        Shape::AllCaps,
+        Shape::Lower,
+        Shape::Digits,
+        Shape::Punct,
+        Shape::Other,
+    ];
+
+    /// The shape's name in feature names.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Shape::Capitalised => "Xx",
+            Shape::AllCaps => "X",
+            Shape::Lower => "x",
+            Shape::Digits => "0",
+            Shape::Punct => "p",
+            Shape::Other => "o",
+        }
+    }
 }
 
 impl Token {
@@ -44,7 +85,7 @@ impl Token {
 
     /// True when the token is a single punctuation character.
     pub fn is_punct(&self) -> bool {
-        self.shape == "p"
+        self.shape == Shape::Punct
     }
 
     /// The normalised form as a feature-name piece.
@@ -223,7 +264,7 @@ fn ascii_punct_at(start: usize, len: usize, n: u8) -> Token {
         start,
         end: start + len,
         norm: CompactString::new(ASCII.get(n..n + 1).unwrap_or_default()),
-        shape: "p",
+        shape: Shape::Punct,
         key: (n as u64 + 1, crate::hashing::BASE),
     }
 }
@@ -359,26 +400,36 @@ fn compact_ascii(s: &str) -> CompactString {
 /// bytes' kinds are `kinds`: read from [`WORD_SHAPE`], except for a word of capitals mixed with
 /// digits or other characters (no lower-case letter), whose capitals are counted.
 #[inline]
-fn ascii_word_shape(b: &[u8], kinds: u8) -> &'static str {
+fn ascii_word_shape(b: &[u8], kinds: u8) -> Shape {
     let first = b.first().map_or(0, |&c| WORD_KIND[c as usize]);
     let index =
         usize::from(kinds & 0xF) | usize::from(first & 0xF) << 4 | usize::from(b.len() == 1) << 8;
     match WORD_SHAPE[index] {
         COUNT_CAPITALS => {
             if b.iter().filter(|c| c.is_ascii_uppercase()).count() > 1 {
-                "X"
+                Shape::AllCaps
             } else if first == K_UPPER {
-                "Xx"
+                Shape::Capitalised
             } else {
-                "x"
+                Shape::Lower
             }
         }
-        code => SHAPES.get(usize::from(code)).copied().unwrap_or("x"),
+        code => SHAPES
+            .get(usize::from(code))
+            .copied()
+            .unwrap_or(Shape::Lower),
     }
 }
 
 /// The shapes of [`WORD_SHAPE`]'s codes.
-const SHAPES: [&str; 6] = ["p", "0", "o", "X", "Xx", "x"];
+const SHAPES: [Shape; 6] = [
+    Shape::Punct,
+    Shape::Digits,
+    Shape::Other,
+    Shape::AllCaps,
+    Shape::Capitalised,
+    Shape::Lower,
+];
 
 /// In [`WORD_SHAPE`]: the shape depends on the number of capitals.
 const COUNT_CAPITALS: u8 = 6;
@@ -532,22 +583,22 @@ const fn fold_ascii(b: u8) -> u8 {
     }
 }
 
-fn shape(s: &str) -> &'static str {
+fn shape(s: &str) -> Shape {
     if s.is_ascii() {
         return shape_ascii(s.as_bytes());
     }
     let mut chars = s.chars();
     let first = match chars.next() {
         Some(c) => c,
-        None => return "o",
+        None => return Shape::Other,
     };
     if chars.next().is_none() && (first.is_ascii_punctuation() || !first.is_alphanumeric()) {
-        return "p";
+        return Shape::Punct;
     }
     if s.chars()
         .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
     {
-        return "0";
+        return Shape::Digits;
     }
     let mut letters = 0usize;
     let mut all_upper = true;
@@ -556,25 +607,25 @@ fn shape(s: &str) -> &'static str {
         all_upper &= c.is_uppercase();
     }
     if letters == 0 {
-        return "o";
+        return Shape::Other;
     }
     if all_upper && letters > 1 {
-        "X"
+        Shape::AllCaps
     } else if first.is_uppercase() {
-        "Xx"
+        Shape::Capitalised
     } else {
-        "x"
+        Shape::Lower
     }
 }
 
 /// [`shape`] of an ASCII token (for ASCII, `char::is_alphabetic`, `is_alphanumeric` and
 /// `is_uppercase` are their `is_ascii_*` forms).
-fn shape_ascii(b: &[u8]) -> &'static str {
+fn shape_ascii(b: &[u8]) -> Shape {
     let Some(&first) = b.first() else {
-        return "o";
+        return Shape::Other;
     };
     if b.len() == 1 && (first.is_ascii_punctuation() || !first.is_ascii_alphanumeric()) {
-        return "p";
+        return Shape::Punct;
     }
     let mut numeric = true;
     let mut letters = 0usize;
@@ -587,15 +638,15 @@ fn shape_ascii(b: &[u8]) -> &'static str {
         }
     }
     if numeric {
-        "0"
+        Shape::Digits
     } else if letters == 0 {
-        "o"
+        Shape::Other
     } else if all_upper && letters > 1 {
-        "X"
+        Shape::AllCaps
     } else if first.is_ascii_uppercase() {
-        "Xx"
+        Shape::Capitalised
     } else {
-        "x"
+        Shape::Lower
     }
 }
 
@@ -614,8 +665,8 @@ mod tests {
         );
         assert_eq!(toks[1].norm, "zoë");
         assert_eq!(toks[2].norm, "'");
-        assert_eq!(toks[5].shape, "X");
-        assert_eq!(toks[1].shape, "Xx");
+        assert_eq!(toks[5].shape, Shape::AllCaps);
+        assert_eq!(toks[1].shape, Shape::Capitalised);
     }
 
     #[test]
@@ -681,7 +732,7 @@ mod tests {
                     }
                 }
             };
-            assert_eq!(shape_ascii(w.as_bytes()), general, "{w:?}");
+            assert_eq!(shape_ascii(w.as_bytes()).as_str(), general, "{w:?}");
         }
     }
 

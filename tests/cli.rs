@@ -512,14 +512,14 @@ fn batch_output_to_a_fifo_is_written_in_place() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A document over `analyze::LEAN_BYTES` through the real binary takes the lean path of
+/// A document over `analyze::STREAM_JSON_BYTES` through the real binary takes the lean path of
 /// `--format json` and `--format semeval`: the same bytes as the library's report of it,
 /// serialised and rendered (our own documents joined into one, CRLF paragraphs, repeated).
 #[test]
 fn a_document_over_the_lean_limit_reports_as_the_library_does() {
     let mut text = common::corpus_texts(&[]).join("\r\n\r\n");
     let one = text.clone();
-    while text.len() <= slant::analyze::LEAN_BYTES + (1 << 16) {
+    while text.len() <= slant::analyze::STREAM_JSON_BYTES + (1 << 16) {
         text.push_str("\n\n");
         text.push_str(&one);
     }
