@@ -492,19 +492,7 @@ mod tests {
     use super::*;
 
     fn our_texts() -> Vec<String> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets");
-        let mut texts: Vec<String> = Vec::new();
-        for name in ["documents.jsonl", "neutral.jsonl", "pairs.jsonl"] {
-            let data = std::fs::read_to_string(dir.join(name)).unwrap();
-            for line in data.lines().filter(|l| !l.trim().is_empty()) {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                for key in ["text", "loaded", "neutral"] {
-                    if let Some(t) = v.get(key).and_then(|t| t.as_str()) {
-                        texts.push(t.to_string());
-                    }
-                }
-            }
-        }
+        let mut texts = crate::test_support::corpus_texts(&[]);
         for edge in [
             "",
             " \n ",
@@ -548,17 +536,11 @@ mod tests {
         let model = Model::embedded().unwrap();
         let analyzer = Analyzer::new(&model, Options::default());
         let mut texts = our_texts();
-        let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets");
-        for f in ["ptc/dev.jsonl", "babe/dev.jsonl", "ptc/train.jsonl"] {
-            let Ok(data) = std::fs::read_to_string(shared.join(f)) else {
-                eprintln!("note: {f} absent; compared on datasets/ only");
-                continue;
-            };
-            for line in data.lines().filter(|l| !l.trim().is_empty()) {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                texts.push(v["text"].as_str().unwrap_or_default().to_string());
-            }
-        }
+        texts.extend(crate::test_support::corpus_texts(&[
+            "ptc/dev.jsonl",
+            "babe/dev.jsonl",
+            "ptc/train.jsonl",
+        ]));
         let spans: usize = texts.iter().map(|t| same_report(&analyzer, t)).sum();
         assert!(spans > 50, "{spans}");
     }

@@ -1642,7 +1642,7 @@ mod tests {
     /// hash; a rare word's sequences directly. Both follow the reference rule.
     #[test]
     fn repeat_counts_follow_the_rule_in_long_documents() {
-        let mut rng = crate::test_rng::XorShift::new(12345);
+        let mut rng = crate::test_support::XorShift::new(12345);
         let mut words = Vec::new();
         while words.len() < 20_000 {
             words.push(["a", "b", "c", "a", "b", ","][(rng.next() >> 33) as usize % 6]);

@@ -189,7 +189,7 @@ mod tests {
 
     #[test]
     fn block_hash_is_the_byte_hash() {
-        let mut rng = crate::test_rng::XorShift::new(0x9E37_79B9_7F4A_7C15);
+        let mut rng = crate::test_support::XorShift::new(0x9E37_79B9_7F4A_7C15);
         let mut bytes = Vec::new();
         for len in 0..200 {
             for _ in 0..5 {

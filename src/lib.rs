@@ -49,7 +49,7 @@ pub mod scores;
 pub mod sentences;
 pub mod spans;
 #[cfg(test)]
-mod test_rng;
+mod test_support;
 pub mod text;
 pub mod tokens;
 pub mod train;

@@ -311,18 +311,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 // Streamed: a report can be several times the size of its document.
                 let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
                 let written = if format == Format::Json {
-                    analyzer.write_json(&text, &mut out).and_then(|_| {
-                        out.write_all(b"\n")
-                            .map_err(|e| slant::Error::io("<stdout>", e))
-                    })
+                    analyzer
+                        .write_json(&text, &mut out)
+                        .and_then(|_| out.write_all(b"\n").map_err(slant::Error::Stream))
                 } else {
                     let id = id.unwrap_or_else(|| semeval_id(path.as_deref()));
                     analyzer.write_semeval(&text, &id, techniques, &mut out)
                 }
-                .and_then(|_| out.flush().map_err(|e| slant::Error::io("<stdout>", e)));
+                .and_then(|_| out.flush().map_err(slant::Error::Stream));
                 return match written {
                     Ok(()) => Ok(ExitCode::SUCCESS),
-                    Err(slant::Error::Stream(source) | slant::Error::Io { source, .. })
+                    Err(slant::Error::Stream(source))
                         if source.kind() == std::io::ErrorKind::BrokenPipe =>
                     {
                         Ok(ExitCode::SUCCESS)

@@ -648,7 +648,7 @@ mod tests {
     /// The unrolled sum of 14 classes gives the floats of the plain loop over classes.
     #[test]
     fn probabilities_equal_the_plain_sum() {
-        let mut rng = crate::test_rng::XorShift::new(0x2545_F491_4F6C_DD1D);
+        let mut rng = crate::test_support::XorShift::new(0x2545_F491_4F6C_DD1D);
         let mut next = move || rng.next();
         for k in [14usize, 3, 1] {
             let n_features = 500;

@@ -491,7 +491,7 @@ mod tests {
         let v = &model.sentence.vectorizer;
         let head = &model.sentence.head;
         let n = v.idf.len() as u32;
-        let mut rng = crate::test_rng::XorShift::new(0x9e37_79b9_7f4a_7c15);
+        let mut rng = crate::test_support::XorShift::new(0x9e37_79b9_7f4a_7c15);
         let mut next = |m: u32| (rng.next() % m as u64) as u32;
         for len in 0..200usize {
             let mut counts: Vec<(u32, f32)> = (0..len)

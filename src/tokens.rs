@@ -9,8 +9,10 @@ use crate::error::{Error, Result};
 use crate::hashing::hash_bytes;
 use compact_str::CompactString;
 use std::ops::Range;
-use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
-use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+
+/// The tokenizer of record (`tokenizers`), a dev-dependency: tests prove [`tokenize`] equal to it.
+#[cfg(test)]
+mod reference;
 
 /// One token: its byte range in the original text and its normalised form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +99,7 @@ impl Token {
 
 /// Tokenizes `text[range]`; offsets in the result index `text`.
 ///
-/// Same tokens as [`tokenize_reference`] (the `tokenizers` BERT pre-tokenizer, the tokenizer of
+/// Same tokens as `reference::tokenize_reference` (the `tokenizers` BERT pre-tokenizer, the tokenizer of
 /// record) by a byte scanner: split at every `char::is_whitespace` character (dropped), and make
 /// every punctuation character (ASCII punctuation or Unicode category P*, `is_bert_punc` of
 /// `tokenizers`) its own token. Tokens made only of invisible characters are skipped. Equality
@@ -114,7 +116,7 @@ pub fn tokenize(text: &str, range: Range<usize>) -> Result<Vec<Token>> {
 /// normalised form, the shape and whether the surface is already normal are accumulated byte by
 /// byte, and the normalised form is copied from the text (lower-cased only when it has a capital
 /// or a digit). Punctuation and words with a non-ASCII character take [`Token::new`], the path
-/// of [`tokenize_reference`].
+/// of `reference::tokenize_reference`.
 pub fn tokenize_into(text: &str, range: Range<usize>, out: &mut Vec<Token>) -> Result<()> {
     let slice = text.get(range.clone()).ok_or_else(|| {
         Error::Tokenizer(format!("range {range:?} is not on character boundaries"))
@@ -487,27 +489,6 @@ const ASCII_CLASS: [u8; 128] = {
     }
     t
 };
-
-/// The reference tokenizer: the BERT pre-tokenizer of the `tokenizers` crate, which
-/// [`tokenize`] reproduces. Kept to prove that equality in tests.
-pub fn tokenize_reference(text: &str, range: Range<usize>) -> Result<Vec<Token>> {
-    let slice = text.get(range.clone()).ok_or_else(|| {
-        Error::Tokenizer(format!("range {range:?} is not on character boundaries"))
-    })?;
-    let mut pre = PreTokenizedString::from(slice);
-    BertPreTokenizer
-        .pre_tokenize(&mut pre)
-        .map_err(|e| Error::Tokenizer(e.to_string()))?;
-    let splits = pre.get_splits(OffsetReferential::Original, OffsetType::Byte);
-    let mut out = Vec::with_capacity(splits.len());
-    for (s, (a, b), _) in splits {
-        if s.is_empty() || s.chars().all(is_invisible) {
-            continue;
-        }
-        out.push(Token::new(range.start + a, range.start + b, s));
-    }
-    Ok(out)
-}
 
 /// The tokens overlapping byte range `r`, as a token index range (`None` when none does).
 pub fn covering(tokens: &[Token], r: &Range<usize>) -> Option<Range<usize>> {

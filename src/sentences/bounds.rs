@@ -438,7 +438,7 @@ mod tests {
             }
             v
         };
-        let mut rng = crate::test_rng::XorShift::new(0x2545_F491_4F6C_DD1D);
+        let mut rng = crate::test_support::XorShift::new(0x2545_F491_4F6C_DD1D);
         for len in 0..24 {
             for _ in 0..200 {
                 let run: Vec<u8> = (0..len)

@@ -1,12 +1,36 @@
-//! The fast tokenizer (`tokens::tokenize`, a byte scanner) gives exactly the tokens and offsets
-//! of the tokenizer of record (`tokens::tokenize_reference`, the BERT pre-tokenizer of the
-//! `tokenizers` crate): on arbitrary strings (property test) and on real text (every PTC
-//! train/dev article and BABE sentence from `../shared/datasets` when present, and our own
-//! `datasets/*.jsonl`).
+//! The tokenizer of record, the BERT pre-tokenizer of the `tokenizers` crate (a
+//! dev-dependency), and the proof that [`tokenize`] (a byte scanner) gives exactly its tokens
+//! and offsets: on arbitrary strings (property tests), on every Unicode scalar value, and on
+//! real text (our own `datasets/*.jsonl`, and every PTC train/dev article and BABE sentence
+//! from `../shared/datasets` when present).
 
-mod common;
+use super::{is_invisible, tokenize, Token};
+use crate::error::{Error, Result};
 use proptest::prelude::*;
-use slant::tokens::{tokenize, tokenize_reference};
+use std::ops::Range;
+use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+
+/// The reference tokenizer: the BERT pre-tokenizer of the `tokenizers` crate, which
+/// [`tokenize`] reproduces. Kept to prove that equality in tests.
+pub(crate) fn tokenize_reference(text: &str, range: Range<usize>) -> Result<Vec<Token>> {
+    let slice = text.get(range.clone()).ok_or_else(|| {
+        Error::Tokenizer(format!("range {range:?} is not on character boundaries"))
+    })?;
+    let mut pre = PreTokenizedString::from(slice);
+    BertPreTokenizer
+        .pre_tokenize(&mut pre)
+        .map_err(|e| Error::Tokenizer(e.to_string()))?;
+    let splits = pre.get_splits(OffsetReferential::Original, OffsetType::Byte);
+    let mut out = Vec::with_capacity(splits.len());
+    for (s, (a, b), _) in splits {
+        if s.is_empty() || s.chars().all(is_invisible) {
+            continue;
+        }
+        out.push(Token::new(range.start + a, range.start + b, s));
+    }
+    Ok(out)
+}
 
 fn assert_same(text: &str) {
     let fast = tokenize(text, 0..text.len()).unwrap();
@@ -77,7 +101,7 @@ fn every_character_alone_and_between_letters() {
 #[test]
 fn corpora_tokenize_identically() {
     let mut tokens = 0;
-    for text in common::corpus_texts(&[
+    for text in crate::test_support::corpus_texts(&[
         "ptc/train.jsonl",
         "ptc/dev.jsonl",
         "babe/train.jsonl",
@@ -85,7 +109,7 @@ fn corpora_tokenize_identically() {
     ]) {
         assert_same(&text);
         // Also sentence by sentence, as the analyzer calls it.
-        for r in slant::sentences::split(&text) {
+        for r in crate::sentences::split(&text) {
             let fast = tokenize(&text, r.clone()).unwrap();
             assert_eq!(fast, tokenize_reference(&text, r).unwrap());
             tokens += fast.len();
