@@ -38,6 +38,8 @@ pub mod corpus;
 pub mod error;
 pub mod eval;
 pub mod features;
+#[cfg(feature = "train")]
+pub mod fit;
 pub mod hashing;
 mod json;
 pub mod lexicon;
@@ -52,6 +54,7 @@ pub mod spans;
 mod test_support;
 pub mod text;
 pub mod tokens;
+#[cfg(feature = "train")]
 pub mod train;
 
 #[cfg(feature = "blas")]

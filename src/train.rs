@@ -21,9 +21,8 @@ use crate::features::{
     binary_unit_row, remap_row, sentence_terms, technique_features, token_features, Interner,
     RepeatCounter, SentenceContext, SparseRow, Vectorizer,
 };
-use crate::model::{
-    densify, DocumentHead, LinearHead, LogisticParams, Model, Platt, ValidLogisticParams,
-};
+use crate::fit::{densify, LogisticParams, ValidLogisticParams};
+use crate::model::{DocumentHead, LinearHead, Model, Platt};
 use crate::scores::{score_tokens, sentence_logit, ScoredSentence};
 use crate::sentences;
 use crate::spans::{decode, DecodeParams};

@@ -10,7 +10,7 @@ const EXAMPLE: &str = "datasets/examples/withdrawal.txt";
 fn slant(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_slant"));
     cmd.args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(crate::common::ROOT)
         .env_remove("NO_COLOR")
         .env_remove("COLUMNS")
         .stdin(Stdio::piped())
@@ -46,7 +46,7 @@ fn tmp_dir(name: &str) -> PathBuf {
 }
 
 fn example_text() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE)).unwrap()
+    std::fs::read_to_string(Path::new(crate::common::ROOT).join(EXAMPLE)).unwrap()
 }
 
 fn one_line(s: &str) -> String {
@@ -160,7 +160,7 @@ fn auto_colours_a_terminal_unless_no_color() {
         let cmd = format!("{} analyze {EXAMPLE}", env!("CARGO_BIN_EXE_slant"));
         let mut c = Command::new("script");
         c.args(["-qec", &cmd, "/dev/null"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .current_dir(crate::common::ROOT)
             .env("TERM", "xterm-256color")
             .env_remove("NO_COLOR")
             .stdin(Stdio::null());
@@ -260,7 +260,7 @@ fn jsonl() -> Vec<u8> {
         ("m/../x", "mixed-scripts"),
     ] {
         let text = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("datasets/examples/{name}.txt")),
+            Path::new(crate::common::ROOT).join(format!("datasets/examples/{name}.txt")),
         )
         .unwrap();
         rows.push_str(&serde_json::json!({"id": id, "text": text}).to_string());

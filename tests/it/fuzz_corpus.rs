@@ -5,8 +5,6 @@
 //! `cargo test --release --test fuzz_corpus -- --ignored` rewrites the hand-made seeds of the
 //! `model_load` target (small models built from the default one; see `model_seeds`).
 
-mod common;
-
 use slant::model_file::{frame, from_bytes, to_bytes, HEADER_LEN};
 use slant::{Analyzer, Model, Options};
 use std::path::{Path, PathBuf};
@@ -48,7 +46,7 @@ fn load_and_use(data: &[u8]) {
         let analyzer = Analyzer::new(&model, Options::default());
         for text in TEXTS {
             if let Ok(report) = analyzer.analyze(text) {
-                common::assert_offsets(text, &report);
+                crate::common::assert_offsets(text, &report);
             }
         }
     }
@@ -66,7 +64,7 @@ fn top_columns(n: usize, k: usize, weight: impl Fn(usize) -> f32) -> Vec<usize> 
 /// The default model cut down to `k` features per head and an empty lexicon: a few KB that still
 /// loads, validates and flags spans, so that mutations of it reach every model check.
 fn pruned(k: usize) -> Model {
-    let mut m = common::model().clone();
+    let mut m = crate::common::model().clone();
     m.lexicon = Default::default();
     let names = |idx: &slant::features::FeatureIndex| Vec::<String>::from(idx.clone());
 
@@ -139,7 +137,7 @@ fn model_seeds_load_and_flag_spans() {
         let r = Analyzer::new(&m, Options::default())
             .analyze(TEXTS[0])
             .unwrap();
-        common::assert_offsets(TEXTS[0], &r);
+        crate::common::assert_offsets(TEXTS[0], &r);
     }
     for (name, bytes) in &seeds[2..] {
         assert!(from_bytes(bytes).is_err(), "{name} loads");
@@ -153,7 +151,7 @@ fn model_seeds_load_and_flag_spans() {
 fn analyze_corpus_keeps_the_report_contract() {
     let inputs = inputs("analyze");
     assert!(!inputs.is_empty(), "no fuzz/corpus/analyze");
-    let model = common::model();
+    let model = crate::common::model();
     let analyzer = Analyzer::new(model, Options::default());
     let mut texts = 0;
     for (name, data) in &inputs {
@@ -164,7 +162,7 @@ fn analyze_corpus_keeps_the_report_contract() {
         let report = analyzer
             .analyze(text)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        common::assert_offsets(text, &report);
+        crate::common::assert_offsets(text, &report);
     }
     assert!(texts > 0);
     eprintln!("analyze: {} inputs, {texts} valid UTF-8", inputs.len());

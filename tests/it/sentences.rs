@@ -3,7 +3,6 @@
 //! (`sentences::split_reference`): on arbitrary strings and on real text (our
 //! `datasets/*.jsonl`, and PTC and BABE from `../shared/datasets` when present).
 
-mod common;
 use proptest::prelude::*;
 use slant::sentences::{split, split_reference};
 
@@ -43,7 +42,7 @@ proptest! {
 #[test]
 fn corpora_split_identically() {
     let mut n = 0;
-    for text in common::corpus_texts(&[
+    for text in crate::common::corpus_texts(&[
         "ptc/train.jsonl",
         "ptc/dev.jsonl",
         "babe/train.jsonl",

@@ -1,8 +1,6 @@
 //! The real binary, end to end, on our own example documents.
 
-mod common;
-
-use common::slant;
+use crate::common::slant;
 use std::path::PathBuf;
 use std::process::Output;
 
@@ -52,8 +50,7 @@ fn analyze_json_follows_the_contract() {
     let o = slant(&["analyze", EXAMPLE, "--format", "json"], None);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let text =
-        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE)).unwrap();
+    let text = std::fs::read_to_string(PathBuf::from(crate::common::ROOT).join(EXAMPLE)).unwrap();
     for k in ["score", "label", "sentences", "spans", "model"] {
         assert!(v.get(k).is_some(), "missing {k}");
     }
@@ -229,7 +226,7 @@ fn batch_keeps_every_row_in_order() {
 
 #[test]
 fn model_info_and_help() {
-    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/default.slant");
+    let model = PathBuf::from(crate::common::ROOT).join("models/default.slant");
     let model = model.to_str().unwrap();
     let embedded = slant(&["model", "info"], None);
     assert!(embedded.status.success(), "{}", stderr(&embedded));
@@ -266,8 +263,7 @@ fn model_info_and_help() {
 #[test]
 fn model_info_refuses_damaged_and_foreign_files() {
     let good =
-        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/default.slant"))
-            .unwrap();
+        std::fs::read(PathBuf::from(crate::common::ROOT).join("models/default.slant")).unwrap();
     let truncated = tmp("info-truncated.slant");
     std::fs::write(&truncated, &good[..good.len() / 3]).unwrap();
     let foreign = tmp("info-foreign.slant");
@@ -517,7 +513,7 @@ fn batch_output_to_a_fifo_is_written_in_place() {
 /// serialised and rendered (our own documents joined into one, CRLF paragraphs, repeated).
 #[test]
 fn a_document_over_the_lean_limit_reports_as_the_library_does() {
-    let mut text = common::corpus_texts(&[]).join("\r\n\r\n");
+    let mut text = crate::common::corpus_texts(&[]).join("\r\n\r\n");
     let one = text.clone();
     while text.len() <= slant::analyze::STREAM_JSON_BYTES + (1 << 16) {
         text.push_str("\n\n");
@@ -525,7 +521,7 @@ fn a_document_over_the_lean_limit_reports_as_the_library_does() {
     }
     let path = tmp("lean.txt");
     std::fs::write(&path, &text).unwrap();
-    let report = common::analyze(&text);
+    let report = crate::common::analyze(&text);
     assert!(report.spans.len() > 1000, "{}", report.spans.len());
     let p = path.to_str().unwrap();
     let o = slant(&["analyze", p, "--format", "json"], None);

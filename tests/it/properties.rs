@@ -2,7 +2,6 @@
 //! on character boundaries, `text` matches the slice, code-point and byte offsets agree, and all
 //! scores are finite and in [0, 1].
 
-mod common;
 use proptest::prelude::*;
 
 fn text_strategy() -> impl Strategy<Value = String> {
@@ -30,8 +29,8 @@ proptest! {
 
     #[test]
     fn analysis_is_total_and_offsets_are_exact(text in text_strategy()) {
-        let r = common::analyze(&text);
-        common::assert_offsets(&text, &r);
+        let r = crate::common::analyze(&text);
+        crate::common::assert_offsets(&text, &r);
         prop_assert!(r.score.is_finite());
         for s in &r.spans {
             prop_assert!(s.score.is_finite() && s.technique_score.is_finite());
@@ -41,7 +40,7 @@ proptest! {
 
     #[test]
     fn arbitrary_unicode_never_panics(text in any::<String>()) {
-        let r = common::analyze(&text);
-        common::assert_offsets(&text, &r);
+        let r = crate::common::analyze(&text);
+        crate::common::assert_offsets(&text, &r);
     }
 }

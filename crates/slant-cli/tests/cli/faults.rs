@@ -4,9 +4,7 @@
 //! uninterrupted run's, with every input line exactly once. A checkpoint that does not belong to
 //! the input is refused. Signals are sent with `kill(1)`.
 
-mod common;
-
-use common::{slant, slant_command};
+use crate::common::{slant, slant_command};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};

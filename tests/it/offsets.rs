@@ -1,7 +1,6 @@
 //! Offsets are sacred: every span, sentence and evidence word indexes the original text.
 
-mod common;
-use common::{analyze, assert_offsets};
+use crate::common::{analyze, assert_offsets};
 
 #[test]
 fn offsets_round_trip_on_hard_inputs() {

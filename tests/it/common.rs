@@ -1,34 +1,7 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
 
 use slant::{Analyzer, Model, Options, Report};
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-
-/// The real `slant` binary, run in the crate folder.
-pub fn slant_command() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_slant"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
-
-/// Runs the real binary with `args`, feeding `stdin` (or nothing), and collects its output.
-pub fn slant(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut cmd = slant_command();
-    cmd.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("binary runs");
-    if let Some(input) = stdin {
-        // The binary may exit before reading its input (argument errors): a broken pipe is fine.
-        let _ = child.stdin.take().unwrap().write_all(input);
-    } else {
-        drop(child.stdin.take());
-    }
-    child.wait_with_output().unwrap()
-}
 
 /// The embedded default model, loaded once per test binary.
 pub fn model() -> &'static Model {

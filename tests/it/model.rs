@@ -1,12 +1,11 @@
 //! The embedded model: loads, round-trips through bytes and files, and refuses damage.
 
-mod common;
 use slant::model_file::{from_bytes, to_bytes};
 use slant::Model;
 
 #[test]
 fn embedded_model_round_trips() {
-    let m = common::model();
+    let m = crate::common::model();
     assert_eq!(m.card.name, "default");
     assert!(m.card.metrics.contains_key("ptc_dev_si_f1"));
     let bytes = to_bytes(m).unwrap();
@@ -21,7 +20,7 @@ fn embedded_model_round_trips() {
 
 #[test]
 fn damaged_model_bytes_are_errors_not_panics() {
-    let bytes = to_bytes(common::model()).unwrap();
+    let bytes = to_bytes(crate::common::model()).unwrap();
     for cut in [0, 5, 23, 24, 100, bytes.len() / 2, bytes.len() - 1] {
         assert!(from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
     }

@@ -1,7 +1,6 @@
 //! Behaviour of the shipped default model on text we wrote (not from any corpus).
 
-mod common;
-use common::{analyze, assert_offsets, flagged};
+use crate::common::{analyze, assert_offsets, flagged};
 
 const LOADED: &str =
     "the chaotic withdrawal was one of the most effective geopolitical initiatives in decades";
@@ -46,8 +45,8 @@ fn evidence_points_at_the_loaded_word() {
 
 #[test]
 fn example_documents_score_in_the_expected_order() {
-    let loaded = include_str!("../datasets/examples/withdrawal.txt");
-    let neutral = include_str!("../datasets/examples/withdrawal-neutral.txt");
+    let loaded = include_str!("../../datasets/examples/withdrawal.txt");
+    let neutral = include_str!("../../datasets/examples/withdrawal-neutral.txt");
     let (rl, rn) = (analyze(loaded), analyze(neutral));
     assert_offsets(loaded, &rl);
     assert_offsets(neutral, &rn);
@@ -58,8 +57,8 @@ fn example_documents_score_in_the_expected_order() {
 
 #[test]
 fn threshold_controls_how_much_is_flagged() {
-    let text = include_str!("../datasets/examples/withdrawal.txt");
-    let m = common::model();
+    let text = include_str!("../../datasets/examples/withdrawal.txt");
+    let m = crate::common::model();
     let count = |t: f32| {
         slant::Analyzer::new(m, slant::Options { threshold: Some(t) })
             .analyze(text)

@@ -56,7 +56,7 @@ fn tmp_dir() -> PathBuf {
 }
 
 fn model_bytes() -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.slant")).unwrap()
+    std::fs::read(Path::new(crate::common::ROOT).join("models/default.slant")).unwrap()
 }
 
 fn write_model(dir: &Path, name: &str, bytes: &[u8]) -> String {
@@ -214,7 +214,7 @@ fn cases(dir: &Path) -> Vec<Case> {
 
 fn run(dir: &Path, i: usize, case: &Case) -> (Output, Option<Vec<u8>>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_slant"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+    cmd.current_dir(crate::common::ROOT)
         .arg("analyze")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -4,8 +4,6 @@
 //! model never moves them. After an intended change of the output, regenerate them with
 //! `SLANT_BLESS=1 cargo test --release --test render` and review the diff.
 
-mod common;
-
 use slant::render::html::{index, page, IndexError, IndexRow};
 use slant::render::{self, text_with, HtmlOptions, TextOptions};
 use slant::report::{Evidence, Label, ModelInfo, Report, SentenceReport, SpanReport};
@@ -732,7 +730,7 @@ fn renderers_survive_any_report() {
 #[test]
 fn embedded_model_reports_render() {
     for f in fixtures() {
-        let r = common::analyze(&f.doc);
+        let r = crate::common::analyze(&f.doc);
         let t = text_with(&r, &source(&f), &f.doc, &plain(80, None));
         let flat = t.split_whitespace().collect::<Vec<_>>().join(" ");
         for (k, s) in r.spans.iter().enumerate() {
