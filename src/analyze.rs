@@ -521,6 +521,11 @@ mod tests {
             .unwrap();
         want.label = Label::of(want.score);
         let got = analyzer.analyze(text).unwrap();
+        // Evidence is one content word of its span.
+        for e in got.spans.iter().flat_map(|s| &s.evidence) {
+            let t = crate::tokens::tokenize(text, e.byte_start..e.byte_end).unwrap();
+            assert!(t.len() == 1 && can_be_evidence(&t[0]), "{e:?}");
+        }
         assert_eq!(
             serde_json::to_string(&got).unwrap(),
             serde_json::to_string(&want).unwrap(),

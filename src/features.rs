@@ -459,34 +459,17 @@ impl FeatureIndex {
     }
 }
 
-/// A sink that looks features up in a fitted index: collects (column, anchor, value).
-#[derive(Debug, Default)]
-pub struct Lookup<'a> {
-    index: Option<&'a FeatureIndex>,
-    /// Found features: column, anchor, value.
-    pub found: Vec<(u32, Option<i8>, f32)>,
+/// The sink of a lookup by name: `out(column, anchor)` for each name stored in `index`.
+pub(crate) struct Found<'a, F> {
+    pub index: &'a FeatureIndex,
+    pub out: F,
 }
 
-impl<'a> Lookup<'a> {
-    /// A lookup sink over `index`.
-    pub fn new(index: &'a FeatureIndex) -> Self {
-        Lookup {
-            index: Some(index),
-            found: Vec::new(),
-        }
-    }
-
-    /// Empties the collected features, keeping the allocation.
-    pub fn clear(&mut self) {
-        self.found.clear();
-    }
-}
-
-impl Sink for Lookup<'_> {
+impl<F: FnMut(u32, Option<i8>)> Sink for Found<'_, F> {
     #[inline]
-    fn emit(&mut self, name: Name<'_>, anchor: Option<i8>, value: f32) {
-        if let Some(col) = self.index.and_then(|i| i.find(&name)) {
-            self.found.push((col, anchor, value));
+    fn emit(&mut self, name: Name<'_>, anchor: Option<i8>, _value: f32) {
+        if let Some(c) = self.index.find(&name) {
+            (self.out)(c, anchor);
         }
     }
 }
@@ -693,7 +676,7 @@ pub fn lexicon_bits(tokens: &[Token], lexicon: &Lexicon, out: &mut Vec<u32>) {
 // The feature definitions. Each head's features are written once, as the calls its feature
 // function makes on an `Emit`: which kind of feature, read from which token, describing which
 // token (the anchor). Two emitters exist: `Named` builds each feature's name (training interns
-// it, `Lookup` finds its column), and `compiled::Columns` finds the same column from tables
+// it, `Found` finds its column), and `compiled::Columns` finds the same column from tables
 // built off the stored names. The order of the calls is the order of the features, so both
 // emitters see the same features in the same order.
 
@@ -1555,9 +1538,16 @@ impl Vectorizer {
 
     /// TF-IDF row of a sentence.
     pub fn transform(&self, tokens: &[Token], lexicon: &Lexicon) -> SparseRow {
-        let mut look = Lookup::new(&self.index);
-        sentence_terms(tokens, lexicon, &mut look);
-        let mut counts: Vec<(u32, f32)> = look.found.iter().map(|x| (x.0, x.2)).collect();
+        let mut counts: Vec<(u32, f32)> = Vec::new();
+        let out = |c, _| counts.push((c, 1.0));
+        sentence_terms(
+            tokens,
+            lexicon,
+            &mut Found {
+                index: &self.index,
+                out,
+            },
+        );
         counts.sort_unstable_by_key(|x| x.0);
         let mut merged: Vec<(u32, f32)> = Vec::with_capacity(counts.len());
         for (c, v) in counts {
@@ -1733,13 +1723,14 @@ mod tests {
             "lx+1:bias".into(),
             "sp:9".into(),
         ]);
-        let mut look = Lookup::new(&index);
-        token_features(&t, 1, &lex, &ctx, &mut look);
-        let got: Vec<(u32, Option<i8>)> = look.found.iter().map(|x| (x.0, x.1)).collect();
-        assert_eq!(got, vec![(1, Some(1)), (2, None)]);
-        look.clear();
-        token_features(&t, 2, &lex, &ctx, &mut look);
-        assert!(look.found.iter().any(|x| x.0 == 0 && x.1 == Some(0)));
+        let found = |i: usize| {
+            let mut got = Vec::new();
+            let out = |c, a| got.push((c, a));
+            token_features(&t, i, &lex, &ctx, &mut Found { index: &index, out });
+            got
+        };
+        assert_eq!(found(1), vec![(1, Some(1)), (2, None)]);
+        assert!(found(2).contains(&(0, Some(0))));
     }
 
     /// Thue–Morse words over `a`/`b` of length 2^11 and their complement: different names with

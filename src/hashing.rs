@@ -145,31 +145,6 @@ impl<'a> Piece<'a> {
     }
 }
 
-/// A hasher for `u64` keys that are polynomial hashes: spreads them with [`mix`] (a table
-/// indexes by the low bits, which alone are weak in a polynomial hash).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct PassThrough(u64);
-
-impl std::hash::Hasher for PassThrough {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ b as u64;
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.0 = mix(n);
-    }
-}
-
-/// Build-hasher of [`PassThrough`].
-pub type PassThroughBuild = std::hash::BuildHasherDefault<PassThrough>;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,7 +52,8 @@ pub const INTENSIFIERS: &[&str] = &[
 /// English function words (articles, pronouns, prepositions, conjunctions, auxiliaries),
 /// written by the slant project. They never count as evidence: a loaded phrase is loaded because
 /// of its content words, even when a function word carries model weight in context.
-pub const FUNCTION_WORDS: &[&str] = &[
+#[cfg(test)]
+pub(crate) const FUNCTION_WORDS: &[&str] = &[
     "a", "an", "the", "this", "that", "these", "those", "some", "any", "each", "every", "no", "i",
     "me", "my", "we", "us", "our", "you", "your", "he", "him", "his", "she", "her", "it", "its",
     "they", "them", "their", "who", "whom", "whose", "which", "what", "there", "here", "of", "in",

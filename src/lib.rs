@@ -30,30 +30,31 @@
 //! JSONL streams.
 
 #![deny(missing_docs)]
+#![deny(private_interfaces, private_bounds)]
 
 pub mod analyze;
 pub mod batch;
-pub mod compiled;
+pub(crate) mod compiled;
 pub mod corpus;
 pub mod error;
 pub mod eval;
-pub mod features;
+pub(crate) mod features;
 #[cfg(feature = "train")]
 pub mod fit;
-pub mod hashing;
+pub(crate) mod hashing;
 mod json;
-pub mod lexicon;
+pub(crate) mod lexicon;
 pub mod model;
 pub mod model_file;
 pub mod render;
 pub mod report;
-pub mod scores;
-pub mod sentences;
-pub mod spans;
+pub(crate) mod scores;
+pub(crate) mod sentences;
+pub(crate) mod spans;
 #[cfg(test)]
 mod test_support;
-pub mod text;
-pub mod tokens;
+pub(crate) mod text;
+pub(crate) mod tokens;
 #[cfg(feature = "train")]
 pub mod train;
 

@@ -393,6 +393,66 @@ impl<'a> Wire<'a> {
     }
 }
 
+/// Keeps the `k` columns of largest absolute weight (`weight(col)` over `n` columns).
+fn top_columns(n: usize, k: usize, weight: impl Fn(usize) -> f32) -> Vec<usize> {
+    let mut cols: Vec<usize> = (0..n).collect();
+    cols.sort_by(|&a, &b| weight(b).abs().total_cmp(&weight(a).abs()).then(a.cmp(&b)));
+    cols.truncate(k);
+    cols.sort();
+    cols
+}
+
+impl Model {
+    /// This model cut down to the `k` heaviest features of each head and an empty lexicon: a
+    /// few KB that still loads, validates and flags spans (the fuzzer's model seeds).
+    pub fn pruned(&self, k: usize) -> Model {
+        let mut m = self.clone();
+        m.lexicon = Default::default();
+        let names = |idx: &FeatureIndex| Vec::<String>::from(idx.clone());
+
+        let s = &mut m.sentence;
+        let all = names(&s.vectorizer.index);
+        let keep = top_columns(all.len(), k, |c| s.head.weights[c]);
+        s.vectorizer.index = keep
+            .iter()
+            .map(|&c| all[c].clone())
+            .collect::<Vec<_>>()
+            .into();
+        s.vectorizer.idf = keep.iter().map(|&c| s.vectorizer.idf[c]).collect();
+        s.head.weights = keep.iter().map(|&c| s.head.weights[c]).collect();
+
+        let sp = &mut m.span;
+        let all = names(&sp.index);
+        let keep = top_columns(all.len(), k, |c| sp.head.weights[c]);
+        sp.index = keep
+            .iter()
+            .map(|&c| all[c].clone())
+            .collect::<Vec<_>>()
+            .into();
+        sp.head.weights = keep.iter().map(|&c| sp.head.weights[c]).collect();
+
+        let t = &mut m.technique;
+        let all = names(&t.index);
+        let n = t.head.classes.len();
+        let keep = top_columns(all.len(), k, |c| {
+            t.head.weights[c * n..(c + 1) * n]
+                .iter()
+                .fold(0.0, |a, w| a + w.abs())
+        });
+        t.index = keep
+            .iter()
+            .map(|&c| all[c].clone())
+            .collect::<Vec<_>>()
+            .into();
+        t.head.weights = keep
+            .iter()
+            .flat_map(|&c| t.head.weights[c * n..(c + 1) * n].to_vec())
+            .collect();
+        m.card.config = String::new();
+        m
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,8 +11,8 @@
 use crate::compiled::CompiledHeads;
 use crate::error::Result;
 use crate::features::{
-    sentence_features, span_features, span_technique_features, unit_row, Emit, FeatureIndex, Name,
-    Named, RepeatCounter, SentenceContext, Sink,
+    sentence_features, span_features, span_technique_features, unit_row, Emit, Found, Named,
+    RepeatCounter, SentenceContext,
 };
 use crate::lexicon::is_function_word;
 use crate::model::{sigmoid, Model};
@@ -53,21 +53,6 @@ pub(crate) trait FeatureLookup {
 /// The reference lookup: each feature named and found by name in the head's index.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ByName<'m>(pub &'m Model);
-
-/// The [`Sink`] of [`ByName`]: the column of each name, when stored.
-pub(crate) struct Found<'a, F> {
-    index: &'a FeatureIndex,
-    out: F,
-}
-
-impl<F: FnMut(u32, Option<i8>)> Sink for Found<'_, F> {
-    #[inline]
-    fn emit(&mut self, name: Name<'_>, anchor: Option<i8>, _value: f32) {
-        if let Some(c) = self.index.find(&name) {
-            (self.out)(c, anchor);
-        }
-    }
-}
 
 impl FeatureLookup for ByName<'_> {
     type Emitter<'a, F: FnMut(u32, Option<i8>) + 'a>

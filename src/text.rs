@@ -49,11 +49,6 @@ impl CharOffsets {
         }
     }
 
-    /// Number of code points in the text.
-    pub fn char_len(&self) -> usize {
-        self.chars
-    }
-
     /// Code-point offset of byte offset `byte` (clamped to the text length). `byte` should lie on
     /// a character boundary; inside a character it counts the characters that start before it.
     pub fn char_of_byte(&self, text: &str, byte: usize) -> usize {

@@ -509,13 +509,9 @@ fn is_invisible(c: char) -> bool {
     )
 }
 
-/// The normalised form of one token, used by every feature.
-pub fn normalise(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    normalise_slow(s, &mut out);
-    out
-}
-
+/// Appends the normalised form of a token's surface `s` to `out` (lower case, digits as `0`,
+/// typographic quotes and dashes folded, invisible characters dropped): the form every feature
+/// reads.
 fn normalise_slow(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {

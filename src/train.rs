@@ -849,3 +849,41 @@ fn decoded_chars(
     }
     out
 }
+
+/// Writes the model's sentence and token probabilities for `docs` as JSONL, for the decoding
+/// experiments of `training/experiments/decoding.py`: one row per document with `id`, `gold`
+/// (its gold SI spans as `[start, end]` code points) and `sents`, each with `prob` (calibrated
+/// sentence probability), `p` (span-head probability per token) and `toks` (`[start, end,
+/// is_punct, text]`, code points).
+pub fn write_token_probabilities(
+    model: &Model,
+    docs: &[Document],
+    out: &mut impl std::io::Write,
+) -> Result<()> {
+    use serde_json::json;
+    for d in docs {
+        let offsets = CharOffsets::new(&d.text);
+        let ch = |b: usize| offsets.char_of_byte(&d.text, b);
+        let mut sents = Vec::new();
+        for r in sentences::split(&d.text) {
+            let s = crate::scores::score_sentence(model, &d.text, r)?;
+            let toks: Vec<_> = s
+                .tokens
+                .iter()
+                .map(|t| {
+                    json!([
+                        ch(t.start),
+                        ch(t.end),
+                        t.is_punct(),
+                        &d.text[t.start..t.end]
+                    ])
+                })
+                .collect();
+            sents.push(json!({"prob": s.prob, "p": s.token_probs, "toks": toks}));
+        }
+        let gold: Vec<[usize; 2]> = gold_chars(d).iter().map(|r| [r.start, r.end]).collect();
+        let row = json!({"id": d.id, "gold": gold, "sents": sents});
+        writeln!(out, "{row}").map_err(Error::Stream)?;
+    }
+    Ok(())
+}

@@ -11,6 +11,8 @@
 use std::ops::Range;
 
 mod bounds;
+#[cfg(test)]
+mod reference;
 mod table;
 
 /// Longest sentence, in bytes, before it is cut at a space.
@@ -31,8 +33,9 @@ pub fn split(text: &str) -> Vec<Range<usize>> {
 }
 
 /// [`split`] on the UAX #29 segments of `unicode-segmentation` itself (the reference that
-/// [`split`]'s own segmenter reproduces; kept to prove that equality in tests).
-pub fn split_reference(text: &str) -> Vec<Range<usize>> {
+/// [`split`]'s own segmenter reproduces; tests prove that equality).
+#[cfg(test)]
+pub(crate) fn split_reference(text: &str) -> Vec<Range<usize>> {
     use unicode_segmentation::UnicodeSegmentation;
     split_segments(text, |f| {
         for (start, seg) in text.split_sentence_bound_indices() {

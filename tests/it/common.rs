@@ -50,11 +50,6 @@ pub fn assert_offsets(text: &str, r: &Report) {
                 "evidence inside span"
             );
             assert!(e.weight > 0.0);
-            let norm = slant::tokens::normalise(&e.text);
-            assert!(
-                !slant::lexicon::is_function_word(&norm),
-                "function word as evidence: {e:?}"
-            );
         }
     }
     assert!((0.0..=1.0).contains(&r.score));
@@ -63,34 +58,4 @@ pub fn assert_offsets(text: &str, r: &Report) {
 /// Texts of the flagged spans.
 pub fn flagged(r: &Report) -> Vec<&str> {
     r.spans.iter().map(|s| s.text.as_str()).collect()
-}
-
-/// The `text` of every row of our own `datasets/*.jsonl`, then of the given files under
-/// `../shared/datasets` (e.g. `"ptc/dev.jsonl"`) when that folder exists (a note is printed when
-/// it does not, so the corpus tests still run on a machine without it).
-pub fn corpus_texts(shared_files: &[&str]) -> Vec<String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<_> = std::fs::read_dir(root.join("datasets"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
-    let shared = root.join("../shared/datasets");
-    if shared.is_dir() {
-        files.extend(shared_files.iter().map(|f| shared.join(f)));
-    } else {
-        eprintln!("note: ../shared/datasets is absent; the corpus test covers datasets/ only");
-    }
-    let mut texts = Vec::new();
-    for f in files.iter().filter(|f| f.exists()) {
-        for line in std::fs::read_to_string(f).unwrap().lines() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            texts.push(v["text"].as_str().unwrap_or_default().to_string());
-        }
-    }
-    texts
 }

@@ -2,11 +2,11 @@
 //! (`fuzz/regressions/<target>/`) through the same checks as the fuzz targets, so that CI re-checks
 //! every input the fuzzer kept without needing cargo-fuzz or a nightly compiler.
 //!
-//! `cargo test --release --test fuzz_corpus -- --ignored` rewrites the hand-made seeds of the
+//! `cargo test --release --test it fuzz_corpus -- --ignored` rewrites the hand-made seeds of the
 //! `model_load` target (small models built from the default one; see `model_seeds`).
 
 use slant::model_file::{frame, from_bytes, to_bytes, HEADER_LEN};
-use slant::{Analyzer, Model, Options};
+use slant::{Analyzer, Options};
 use std::path::{Path, PathBuf};
 
 /// The texts the `model_load` target analyses with every model that loads.
@@ -52,64 +52,6 @@ fn load_and_use(data: &[u8]) {
     }
 }
 
-/// Keeps the `k` columns of largest absolute weight (`weight(col)` over `n` columns).
-fn top_columns(n: usize, k: usize, weight: impl Fn(usize) -> f32) -> Vec<usize> {
-    let mut cols: Vec<usize> = (0..n).collect();
-    cols.sort_by(|&a, &b| weight(b).abs().total_cmp(&weight(a).abs()).then(a.cmp(&b)));
-    cols.truncate(k);
-    cols.sort();
-    cols
-}
-
-/// The default model cut down to `k` features per head and an empty lexicon: a few KB that still
-/// loads, validates and flags spans, so that mutations of it reach every model check.
-fn pruned(k: usize) -> Model {
-    let mut m = crate::common::model().clone();
-    m.lexicon = Default::default();
-    let names = |idx: &slant::features::FeatureIndex| Vec::<String>::from(idx.clone());
-
-    let s = &mut m.sentence;
-    let all = names(&s.vectorizer.index);
-    let keep = top_columns(all.len(), k, |c| s.head.weights[c]);
-    s.vectorizer.index = keep
-        .iter()
-        .map(|&c| all[c].clone())
-        .collect::<Vec<_>>()
-        .into();
-    s.vectorizer.idf = keep.iter().map(|&c| s.vectorizer.idf[c]).collect();
-    s.head.weights = keep.iter().map(|&c| s.head.weights[c]).collect();
-
-    let sp = &mut m.span;
-    let all = names(&sp.index);
-    let keep = top_columns(all.len(), k, |c| sp.head.weights[c]);
-    sp.index = keep
-        .iter()
-        .map(|&c| all[c].clone())
-        .collect::<Vec<_>>()
-        .into();
-    sp.head.weights = keep.iter().map(|&c| sp.head.weights[c]).collect();
-
-    let t = &mut m.technique;
-    let all = names(&t.index);
-    let n = t.head.classes.len();
-    let keep = top_columns(all.len(), k, |c| {
-        t.head.weights[c * n..(c + 1) * n]
-            .iter()
-            .fold(0.0, |a, w| a + w.abs())
-    });
-    t.index = keep
-        .iter()
-        .map(|&c| all[c].clone())
-        .collect::<Vec<_>>()
-        .into();
-    t.head.weights = keep
-        .iter()
-        .flat_map(|&c| t.head.weights[c * n..(c + 1) * n].to_vec())
-        .collect();
-    m.card.config = String::new();
-    m
-}
-
 /// Hand-made seeds of the `model_load` target: two small valid models, and truncated, flipped
 /// and header-only copies of the default model file (4 KB of it, not the 1.4 MB whole).
 fn model_seeds() -> Vec<(&'static str, Vec<u8>)> {
@@ -120,8 +62,14 @@ fn model_seeds() -> Vec<(&'static str, Vec<u8>)> {
         flipped[at] ^= 0x5A;
     }
     vec![
-        ("seed-pruned-64", to_bytes(&pruned(64)).unwrap()),
-        ("seed-pruned-8", to_bytes(&pruned(8)).unwrap()),
+        (
+            "seed-pruned-64",
+            to_bytes(&crate::common::model().pruned(64)).unwrap(),
+        ),
+        (
+            "seed-pruned-8",
+            to_bytes(&crate::common::model().pruned(8)).unwrap(),
+        ),
         ("seed-truncated-4k", head),
         ("seed-flipped-4k", flipped),
         ("seed-header-only", full[..HEADER_LEN].to_vec()),

@@ -11,4 +11,3 @@ mod model;
 mod offsets;
 mod properties;
 mod render;
-mod sentences;

@@ -3,8 +3,8 @@
 //! (`sentences::split_reference`): on arbitrary strings and on real text (our
 //! `datasets/*.jsonl`, and PTC and BABE from `../shared/datasets` when present).
 
+use super::{split, split_reference};
 use proptest::prelude::*;
-use slant::sentences::{split, split_reference};
 
 fn text_strategy() -> impl Strategy<Value = String> {
     let pieces = prop_oneof![
@@ -42,7 +42,7 @@ proptest! {
 #[test]
 fn corpora_split_identically() {
     let mut n = 0;
-    for text in crate::common::corpus_texts(&[
+    for text in crate::test_support::corpus_texts(&[
         "ptc/train.jsonl",
         "ptc/dev.jsonl",
         "babe/train.jsonl",
