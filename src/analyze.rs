@@ -140,6 +140,9 @@ impl<'m> Analyzer<'m> {
         for chunk in chunks(text, CHUNK_BYTES) {
             tokens.clear();
             ids.clear();
+            // About one token per five bytes of news text: room for the chunk's tokens at once.
+            tokens.reserve(chunk.len() / 5);
+            ids.reserve(chunk.len() / 5);
             for r in sentences::split(&text[chunk.clone()]) {
                 let r = chunk.start + r.start..chunk.start + r.end;
                 let first = tokens.len();

@@ -992,8 +992,9 @@ pub(crate) trait Emit {
     fn pair(&mut self, f: PairFeature, a: At, b: At, anchor: Option<i8>);
     /// A feature with value `v` of `f`'s list.
     fn tag(&mut self, f: TagFeature, v: usize, anchor: Option<i8>);
-    /// A character n-gram `c:gram` of a span.
-    fn gram(&mut self, gram: &str);
+    /// The character n-grams `c:gram` of a span that start at one character: its 3-, 4- and
+    /// 5-gram (each a prefix of the next; `None` past the end).
+    fn grams(&mut self, grams: [Option<&str>; 3]);
     /// The lexicon bits of token `i`.
     fn lex(&self, i: usize) -> u32;
 }
@@ -1066,8 +1067,10 @@ impl<S: Sink> Emit for Named<'_, S> {
         }
     }
 
-    fn gram(&mut self, gram: &str) {
-        self.sink.emit(gram_name(gram), None, 1.0);
+    fn grams(&mut self, grams: [Option<&str>; 3]) {
+        for g in grams.into_iter().flatten() {
+            self.sink.emit(gram_name(g), None, 1.0);
+        }
     }
 
     fn lex(&self, i: usize) -> u32 {
@@ -1297,25 +1300,19 @@ fn span_grams(span: &[Token], joined: &mut String, e: &mut impl Emit) {
         joined.push_str(&t.norm);
     }
     let joined = joined.as_str();
-    if joined.is_ascii() {
-        for n in 3..=5 {
-            for i in 0..joined.len().saturating_sub(n - 1) {
-                e.gram(&joined[i..i + n]);
-            }
-        }
-        return;
-    }
-    // Byte offset of every character, plus the end.
-    let bounds: Vec<usize> = joined
-        .char_indices()
-        .map(|(i, _)| i)
-        .chain(std::iter::once(joined.len()))
-        .collect();
-    let n_chars = bounds.len() - 1;
-    for n in 3..=5 {
-        for i in 0..n_chars.saturating_sub(n - 1) {
-            e.gram(&joined[bounds[i]..bounds[i + n]]);
-        }
+    // Byte offset of every character, plus the end (every byte when ASCII).
+    let bounds: Vec<usize> = if joined.is_ascii() {
+        (0..=joined.len()).collect()
+    } else {
+        joined
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(joined.len()))
+            .collect()
+    };
+    let gram = |i: usize, n: usize| Some(&joined[bounds[i]..*bounds.get(i + n)?]);
+    for i in 0..bounds.len().saturating_sub(3) {
+        e.grams([gram(i, 3), gram(i, 4), gram(i, 5)]);
     }
 }
 
