@@ -117,7 +117,11 @@ impl<'m> Analyzer<'m> {
     /// Runs the pipeline over `text`, handing each sentence and span to `sink`, and returns
     /// the document score.
     pub fn run(&self, text: &str, sink: &mut impl ReportSink) -> Result<f32> {
-        self.run_with(&*self.heads, text, sink)
+        let lookup = crate::scores::Compiled {
+            heads: &self.heads,
+            model: self.model,
+        };
+        self.run_with(&lookup, text, sink)
     }
 
     /// [`Analyzer::run`] with the features found through `lookup` (the compiled heads, or by

@@ -44,14 +44,29 @@ impl CompiledHeads {
     /// Reads the tables off `model`'s stored names.
     pub fn new(model: &Model) -> Self {
         let lexicon = &model.lexicon;
-        let mut words = WordTable::default();
+        let mut words = WordTable {
+            index: IntMap::with_capacity(
+                model.sentence.vectorizer.index.len()
+                    + model.span.index.len()
+                    + model.technique.index.len()
+                    + model.lexicon.len(),
+            ),
+            ..WordTable::default()
+        };
         // Pair slots: the sentence head's families take bits 0-5 of `pair_bits`, the span
         // head's 6-11, the technique head's 12-17 (two bits per family).
         let n = PairFeature::ALL.len();
         let sentence = CompiledHead::new(&model.sentence.vectorizer.index, lexicon, &mut words, 0);
         let span = CompiledHead::new(&model.span.index, lexicon, &mut words, n);
         let technique = CompiledHead::new(&model.technique.index, lexicon, &mut words, 2 * n);
-        words.finish(lexicon, &[&sentence, &span, &technique]);
+        words.finish(
+            lexicon,
+            &[
+                (&sentence, &model.sentence.vectorizer.index),
+                (&span, &model.span.index),
+                (&technique, &model.technique.index),
+            ],
+        );
         CompiledHeads {
             words,
             sentence,
@@ -123,7 +138,7 @@ impl WordTable {
 
     /// Fills in the columns (after every head has added its words and slots), the lexicon bits
     /// and the suffix columns.
-    fn finish(&mut self, lexicon: &Lexicon, heads: &[&CompiledHead]) {
+    fn finish(&mut self, lexicon: &Lexicon, heads: &[(&CompiledHead, &FeatureIndex)]) {
         for w in lexicon.words() {
             self.entry(w);
         }
@@ -136,7 +151,7 @@ impl WordTable {
             self.rows[k * stride + LEX] = lexicon.bits_of_str(self.word(k as u32));
             self.rows[k * stride + PAIRS] = 0;
         }
-        for head in heads {
+        for &(head, index) in heads {
             for &(k, slot, c) in &head.pending {
                 self.rows[k as usize * stride + slot] = c;
             }
@@ -148,7 +163,7 @@ impl WordTable {
                 for k in 0..n {
                     if let Some(s) = crate::features::suffix(self.word(k as u32)) {
                         let name = WordFeature::Suf.name(Piece::new(s));
-                        self.rows[k * stride + slot] = col(&head.index, name);
+                        self.rows[k * stride + slot] = col(index, name);
                     }
                 }
             }
@@ -189,8 +204,6 @@ fn col(index: &FeatureIndex, name: Name<'_>) -> u32 {
 /// One head's tables.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CompiledHead {
-    /// The head's names (for the features the tables cannot hold).
-    index: FeatureIndex,
     /// Column of each [`Lit`].
     lits: [u32; Lit::ALL.len()],
     /// Per [`TagFeature`] (by index): the column of each value.
@@ -222,7 +235,6 @@ impl CompiledHead {
         pair_base: usize,
     ) -> Self {
         let mut head = CompiledHead {
-            index: index.clone(),
             tags: TagFeature::ALL
                 .iter()
                 .map(|f| {
@@ -259,7 +271,8 @@ impl CompiledHead {
                 if let Some((a, b)) = rest.split_once(' ') {
                     let (a, b) = (words.entry(a), words.entry(b));
                     let slot = pair_base + k;
-                    let (_, map) = head.pairs[k].get_or_insert_with(|| (slot, Default::default()));
+                    let (_, map) = head.pairs[k]
+                        .get_or_insert_with(|| (slot, IntMap::with_capacity(index.len() / 2)));
                     map.insert(pair(a, b), c);
                     head.pending_pairs.push((a, b, slot));
                 }
@@ -316,9 +329,9 @@ pub(crate) struct IntMap<V = u32> {
     slots: Vec<(u64, V)>,
     shift: u32,
     len: usize,
-    /// One bit per key (by a second hash), eight bits per key, set by [`IntMap::compact`]: a
-    /// key whose bit is clear is not in the table, which a lookup learns without touching the
-    /// slots (measured: most bigram lookups are misses, and the bitmap stays in cache).
+    /// One bit per key (by a second hash), eight bits per slot: a key whose bit is clear is not
+    /// in the table, which a lookup learns without touching the slots (measured: most bigram
+    /// lookups are misses, and the bitmap stays in cache).
     filter: Vec<u64>,
     filter_shift: u32,
 }
@@ -329,10 +342,17 @@ impl<V: Value> IntMap<V> {
         (key.wrapping_mul(crate::hashing::BASE) >> (self.shift & 63)) as usize
     }
 
+    /// An empty map with room for `n` keys.
+    pub fn with_capacity(n: usize) -> Self {
+        let mut map = IntMap::default();
+        map.resize(n + n / 2 + 1);
+        map
+    }
+
     /// Adds `key` → `value` (a key added twice is found first with its first value).
     pub fn insert(&mut self, key: u64, value: V) {
-        if 2 * (self.len + 1) > self.slots.len() {
-            self.resize(2 * (self.len + 1));
+        if 3 * (self.len + 1) > 2 * self.slots.len() {
+            self.resize(2 * self.slots.len());
         }
         self.put(key, value);
     }
@@ -346,10 +366,8 @@ impl<V: Value> IntMap<V> {
 
     /// Adds `key` → `value` into a free slot (there must be one).
     fn put(&mut self, key: u64, value: V) {
-        if !self.filter.is_empty() {
-            let (w, b) = self.filter_bit(key);
-            self.filter[w] |= b;
-        }
+        let (w, b) = self.filter_bit(key);
+        self.filter[w] |= b;
         let mask = self.slots.len() - 1;
         let mut at = self.home(key) & mask;
         while self.slots[at].1 != V::EMPTY {
@@ -359,34 +377,36 @@ impl<V: Value> IntMap<V> {
         self.len += 1;
     }
 
-    /// Rebuilds the table with `size` slots (rounded up to a power of two, at least `len`).
+    /// Rebuilds the table with `size` slots (rounded up to a power of two) and a filter of
+    /// eight bits per slot.
     fn resize(&mut self, size: usize) {
-        let size = size.max(self.len + 1).next_power_of_two().max(16);
+        let size = size.max(16).next_power_of_two();
         let old = std::mem::replace(&mut self.slots, vec![(0, V::EMPTY); size]);
         self.shift = 64 - size.trailing_zeros();
+        self.filter = vec![0; size / 8];
+        self.filter_shift = 64 - (8 * size).trailing_zeros();
         self.len = 0;
         for (k, v) in old.into_iter().filter(|s| s.1 != V::EMPTY) {
             self.put(k, v);
         }
     }
 
-    /// Shrinks the table to at most two-thirds full, once complete: a smaller table stays in
-    /// cache (measured: the bigram lookups of the sentence head miss it less).
+    /// Shrinks a table grown by insertions to its smallest size at most two-thirds full: a
+    /// smaller table stays in cache (measured: the bigram lookups of the sentence head miss it
+    /// less).
     pub fn compact(&mut self) {
-        let bits = (8 * self.len).next_power_of_two().max(64);
-        self.filter = vec![0; bits / 64];
-        self.filter_shift = 64 - bits.trailing_zeros();
-        self.resize(self.len + self.len / 2);
+        let size = (self.len + self.len / 2 + 1).max(16).next_power_of_two();
+        if size < self.slots.len() {
+            self.resize(size);
+        }
     }
 
     /// The first value stored under `key` for which `confirm` holds.
     #[inline(always)]
     pub fn find(&self, key: u64, confirm: impl Fn(V) -> bool) -> Option<V> {
-        if !self.filter.is_empty() {
-            let (w, b) = self.filter_bit(key);
-            if self.filter.get(w).is_some_and(|&x| x & b == 0) {
-                return None;
-            }
+        let (w, b) = self.filter_bit(key);
+        if self.filter.get(w).is_none_or(|&x| x & b == 0) {
+            return None;
         }
         let mask = self.slots.len().checked_sub(1)?;
         let mut at = self.home(key) & mask;
@@ -411,11 +431,11 @@ impl<V: Value> IntMap<V> {
 
 impl<V: Value> FromIterator<(u64, V)> for IntMap<V> {
     fn from_iter<I: IntoIterator<Item = (u64, V)>>(iter: I) -> Self {
-        let mut map = IntMap::default();
-        for (k, v) in iter {
+        let items: Vec<(u64, V)> = iter.into_iter().collect();
+        let mut map = IntMap::with_capacity(items.len());
+        for (k, v) in items {
             map.insert(k, v);
         }
-        map.compact();
         map
     }
 }
@@ -457,6 +477,8 @@ fn gram_key(gram: &str) -> Option<u64> {
 /// `ids` are the word-table indices of `tokens` ([`WordTable::ids`]).
 pub(crate) struct Columns<'a, F> {
     pub head: &'a CompiledHead,
+    /// The head's names (for the features the tables cannot hold).
+    pub index: &'a FeatureIndex,
     pub words: &'a WordTable,
     pub tokens: &'a [Token],
     pub ids: &'a [u32],
@@ -502,7 +524,7 @@ impl<F: FnMut(u32, Option<i8>)> Emit for Columns<'_, F> {
                     .tokens
                     .get(i)
                     .and_then(|t| crate::features::suffix(&t.norm))
-                    .map_or(NONE, |s| col(&self.head.index, f.name(Piece::new(s)))),
+                    .map_or(NONE, |s| col(self.index, f.name(Piece::new(s)))),
                 At::Bos | At::Eos => NONE,
             }
         } else {
@@ -541,7 +563,7 @@ impl<F: FnMut(u32, Option<i8>)> Emit for Columns<'_, F> {
         for k in (0..3).rev() {
             let Some(g) = grams[k] else { continue };
             let Some(key) = gram_key(g) else {
-                cols[k] = col(&self.head.index, crate::features::gram_name(g));
+                cols[k] = col(self.index, crate::features::gram_name(g));
                 continue;
             };
             let [c, p3, p4] = self.head.grams.get(key);

@@ -224,11 +224,22 @@ pub(crate) fn technique_probabilities_of<L: FeatureLookup>(
     model.technique.head.probabilities(&s.row)
 }
 
-impl FeatureLookup for CompiledHeads {
-    type Emitter<'a, F: FnMut(u32, Option<i8>) + 'a> = crate::compiled::Columns<'a, F>;
+/// The compiled lookup: the tables of [`CompiledHeads`], with the model's names for what they
+/// cannot hold.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Compiled<'a> {
+    pub heads: &'a CompiledHeads,
+    pub model: &'a Model,
+}
+
+impl FeatureLookup for Compiled<'_> {
+    type Emitter<'a, F: FnMut(u32, Option<i8>) + 'a>
+        = crate::compiled::Columns<'a, F>
+    where
+        Self: 'a;
 
     fn ids(&self, tokens: &[Token], out: &mut Vec<u32>) {
-        self.words.ids(tokens, out);
+        self.heads.words.ids(tokens, out);
     }
 
     #[inline]
@@ -239,14 +250,15 @@ impl FeatureLookup for CompiledHeads {
         ids: &'a [u32],
         out: F,
     ) -> Self::Emitter<'a, F> {
-        let head = match head {
-            Head::Sentence => &self.sentence,
-            Head::Span => &self.span,
-            Head::Technique => &self.technique,
+        let (head, index) = match head {
+            Head::Sentence => (&self.heads.sentence, &self.model.sentence.vectorizer.index),
+            Head::Span => (&self.heads.span, &self.model.span.index),
+            Head::Technique => (&self.heads.technique, &self.model.technique.index),
         };
         crate::compiled::Columns {
             head,
-            words: &self.words,
+            index,
+            words: &self.heads.words,
             tokens,
             ids,
             out,
@@ -255,7 +267,7 @@ impl FeatureLookup for CompiledHeads {
 
     #[inline]
     fn lex(&self, _tokens: &[Token], ids: &[u32], i: usize) -> u32 {
-        ids.get(i).map_or(0, |&id| self.words.lex_of(id))
+        ids.get(i).map_or(0, |&id| self.heads.words.lex_of(id))
     }
 }
 
@@ -515,7 +527,11 @@ mod tests {
     #[test]
     fn compiled_columns_equal_columns_by_name() {
         let model = Model::embedded().unwrap();
-        let heads = CompiledHeads::new(&model);
+        let compiled = CompiledHeads::new(&model);
+        let heads = Compiled {
+            heads: &compiled,
+            model: &model,
+        };
         let by_name = ByName(&model);
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut docs: Vec<String> = std::fs::read_to_string(root.join("datasets/documents.jsonl"))
