@@ -2,9 +2,10 @@
 //!
 //! Finds loaded framing and propaganda techniques in news text. The pipeline follows the data:
 //!
-//! text → [`sentences`] → [`tokens`] (byte offsets into the original) → [`features`] →
-//! [`scores`] (sentence, span and technique heads of the fitted [`Model`]) → [`spans`] →
-//! [`report`] → [`render`].
+//! text → sentences → tokens (byte offsets into the original) → features → scores (the
+//! sentence, span and technique heads of the fitted [`Model`]) → spans → [`report`] →
+//! [`render`]. [`Analyzer::run`] strings the stages together and hands what it finds to a
+//! [`ReportSink`]; [`Analyzer::analyze`] collects it into a [`Report`].
 //!
 //! Every span in a [`Report`] indexes the original text: `start`/`end` in Unicode code points
 //! (the SemEval convention), `byte_start`/`byte_end` in UTF-8 bytes, and `text` is exactly the
@@ -25,7 +26,8 @@
 //! # Ok::<(), slant::Error>(())
 //! ```
 //!
-//! Models are fitted with `linfa-logistic` by [`train`] and stored by [`model_file`]; the
+//! Models are fitted with `linfa-logistic` by `train` (feature `train`) and stored by
+//! [`model_file`]; the
 //! corpora are read by [`corpus`]; [`eval`] implements the official metrics; [`batch`] scores
 //! JSONL streams.
 
@@ -61,7 +63,7 @@ pub mod train;
 #[cfg(feature = "blas")]
 extern crate blas_src;
 
-pub use analyze::{Analyzer, Options};
+pub use analyze::{Analyzer, Options, ReportSink};
 pub use error::{Error, Result};
 pub use model::Model;
 pub use report::{Evidence, Label, Report, SentenceReport, SpanReport};
