@@ -11,8 +11,8 @@
 use crate::compiled::CompiledHeads;
 use crate::error::Result;
 use crate::features::{
-    sentence_features, span_features, span_technique_features, unit_row, Emit, Found, Named,
-    RepeatCounter, SentenceContext,
+    sentence_features, span_features, span_technique_features, unit_row, Emit, FeatureIndex, Found,
+    Named, RepeatCounter, SentenceContext,
 };
 use crate::lexicon::is_function_word;
 use crate::model::{sigmoid, Model};
@@ -25,6 +25,17 @@ pub(crate) enum Head {
     Sentence,
     Span,
     Technique,
+}
+
+impl Head {
+    /// The head's stored names in `model`.
+    fn index(self, model: &Model) -> &FeatureIndex {
+        match self {
+            Head::Sentence => &model.sentence.vectorizer.index,
+            Head::Span => &model.span.index,
+            Head::Technique => &model.technique.index,
+        }
+    }
 }
 
 /// The stage between features and scores: the column of each emitted feature in a head.
@@ -69,11 +80,7 @@ impl FeatureLookup for ByName<'_> {
         _ids: &'a [u32],
         out: F,
     ) -> Self::Emitter<'a, F> {
-        let index = match head {
-            Head::Sentence => &self.0.sentence.vectorizer.index,
-            Head::Span => &self.0.span.index,
-            Head::Technique => &self.0.technique.index,
-        };
+        let index = head.index(self.0);
         Named::new(tokens, &self.0.lexicon, Found { index, out })
     }
 
@@ -250,10 +257,11 @@ impl FeatureLookup for Compiled<'_> {
         ids: &'a [u32],
         out: F,
     ) -> Self::Emitter<'a, F> {
-        let (head, index) = match head {
-            Head::Sentence => (&self.heads.sentence, &self.model.sentence.vectorizer.index),
-            Head::Span => (&self.heads.span, &self.model.span.index),
-            Head::Technique => (&self.heads.technique, &self.model.technique.index),
+        let index = head.index(self.model);
+        let head = match head {
+            Head::Sentence => &self.heads.sentence,
+            Head::Span => &self.heads.span,
+            Head::Technique => &self.heads.technique,
         };
         crate::compiled::Columns {
             head,
