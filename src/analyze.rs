@@ -195,7 +195,7 @@ impl<'m> Analyzer<'m> {
                         byte_end: be,
                         text: text[bs..be].to_string(),
                         score: span_score(&probs, &sr),
-                        technique: String::new(),
+                        technique: None,
                         technique_score: 0.0,
                         evidence: top_evidence(text, toks, cp, weights),
                     };

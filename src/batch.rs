@@ -89,7 +89,9 @@ impl BatchSummary {
         g.loaded += (report.label == Label::Loaded) as usize;
         g.spans += report.spans.len();
         for s in &report.spans {
-            *g.techniques.entry(s.technique.clone()).or_default() += 1;
+            *g.techniques
+                .entry(s.technique_name().to_string())
+                .or_default() += 1;
         }
     }
 }
@@ -214,7 +216,7 @@ fn cell(s: &str) -> String {
 pub fn technique_counts(report: &Report) -> Vec<(String, usize)> {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for s in &report.spans {
-        *counts.entry(s.technique.as_str()).or_default() += 1;
+        *counts.entry(s.technique_name()).or_default() += 1;
     }
     let mut v: Vec<(String, usize)> = counts
         .into_iter()
@@ -298,7 +300,7 @@ impl Row {
             .iter()
             .map(|s| {
                 if techniques {
-                    format!("{id}\t{}\t{}\t{}", s.technique, s.start, s.end)
+                    format!("{id}\t{}\t{}\t{}", s.technique_name(), s.start, s.end)
                 } else {
                     format!("{id}\t{}\t{}", s.start, s.end)
                 }

@@ -52,22 +52,15 @@ pub struct Corpora {
 }
 
 /// The 14 technique labels of SemEval-2020 Task 11, in the official spelling.
-pub const TECHNIQUES: [&str; 14] = [
-    "Appeal_to_Authority",
-    "Appeal_to_fear-prejudice",
-    "Bandwagon,Reductio_ad_hitlerum",
-    "Black-and-White_Fallacy",
-    "Causal_Oversimplification",
-    "Doubt",
-    "Exaggeration,Minimisation",
-    "Flag-Waving",
-    "Loaded_Language",
-    "Name_Calling,Labeling",
-    "Repetition",
-    "Slogans",
-    "Thought-terminating_Cliches",
-    "Whataboutism,Straw_Men,Red_Herring",
-];
+pub const TECHNIQUES: [&str; 14] = {
+    let mut names = [""; 14];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = crate::report::Technique::ALL[i].as_str();
+        i += 1;
+    }
+    names
+};
 
 fn read_lines(path: &Path) -> Result<Vec<(usize, Value)>> {
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;

@@ -219,7 +219,9 @@ pub fn tc_score(model: &Model, docs: &[&Document]) -> Result<TcScore> {
         let repeats = RepeatCounter::new(&toks);
         for (r, gold) in &d.techniques {
             let predicted = match covering(&toks, r) {
-                Some(tr) => best_technique(model, &toks, tr, &repeats).0,
+                Some(tr) => best_technique(model, &toks, tr, &repeats)
+                    .0
+                    .map_or(String::new(), |t| t.as_str().to_string()),
                 None => String::new(),
             };
             pairs.push((gold.clone(), predicted));

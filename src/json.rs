@@ -116,7 +116,7 @@ pub(crate) fn span(out: &mut String, s: &SpanReport) {
     key(out, ",\"score\":");
     float(out, s.score);
     key(out, ",\"technique\":");
-    string(out, &s.technique);
+    string(out, s.technique_name());
     key(out, ",\"technique_score\":");
     float(out, s.technique_score);
     key(out, ",\"evidence\":[");
@@ -267,7 +267,7 @@ mod tests {
                         byte_end: 9,
                         text: "a\nb é".into(),
                         score: score / 3.0,
-                        technique: "Loaded_Language".into(),
+                        technique: Some(crate::report::Technique::LoadedLanguage),
                         technique_score: f32::MIN_POSITIVE,
                         evidence: vec![ev(score), ev(0.25)],
                     },
@@ -278,7 +278,7 @@ mod tests {
                         byte_end: 0,
                         text: String::new(),
                         score: f32::NEG_INFINITY,
-                        technique: String::new(),
+                        technique: None,
                         technique_score: 0.0,
                         evidence: Vec::new(),
                     },

@@ -21,7 +21,7 @@
 //! assert!((0.0..=1.0).contains(&report.score));
 //! for span in &report.spans {
 //!     assert_eq!(&text[span.byte_start..span.byte_end], span.text);
-//!     println!("{} {} {:.2}", span.text, span.technique, span.score);
+//!     println!("{} {} {:.2}", span.text, span.technique_name(), span.score);
 //! }
 //! # Ok::<(), slant::Error>(())
 //! ```
@@ -66,4 +66,4 @@ extern crate blas_src;
 pub use analyze::{Analyzer, Options, ReportSink};
 pub use error::{Error, Result};
 pub use model::Model;
-pub use report::{Evidence, Label, Report, SentenceReport, SpanReport};
+pub use report::{Evidence, Label, Report, SentenceReport, SpanReport, Technique};

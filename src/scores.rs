@@ -16,6 +16,7 @@ use crate::features::{
 };
 use crate::lexicon::is_function_word;
 use crate::model::{sigmoid, Model};
+use crate::report::Technique;
 use crate::tokens::{tokenize, Token};
 use std::ops::Range;
 
@@ -374,7 +375,7 @@ pub fn best_technique(
     doc_tokens: &[Token],
     range: Range<usize>,
     repeats: &RepeatCounter,
-) -> (String, f32) {
+) -> (Option<Technique>, f32) {
     let n = match doc_tokens.get(range.clone()) {
         Some(span) => repeats.count(span),
         None => 0,
@@ -418,19 +419,13 @@ fn tfidf_logit(
 }
 
 /// The most likely technique and its probability from the head's probabilities.
-pub(crate) fn best_of(model: &Model, probs: &[f32]) -> (String, f32) {
+pub(crate) fn best_of(model: &Model, probs: &[f32]) -> (Option<Technique>, f32) {
     match probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) {
-        Some((i, p)) => (
-            model
-                .technique
-                .head
-                .classes
-                .get(i)
-                .cloned()
-                .unwrap_or_default(),
-            *p,
-        ),
-        None => (String::new(), 0.0),
+        Some((i, p)) => {
+            let class = model.technique.head.classes.get(i);
+            (class.and_then(|c| Technique::from_name(c)), *p)
+        }
+        None => (None, 0.0),
     }
 }
 

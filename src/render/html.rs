@@ -502,12 +502,12 @@ fn pieces(report: &Report, doc: &str, spans: &[&SpanReport], pieces: &[Piece]) -
             @if let Some((k, first)) = p.span {
                 @let s = spans[k];
                 @if first {
-                    mark.(class_of(&s.technique)) id=(format!("m{}", k + 1)) tabindex="0" data-n=(k + 1) aria-describedby=(format!("tip{}", k + 1)) {
+                    mark.(class_of(s.technique_name())) id=(format!("m{}", k + 1)) tabindex="0" data-n=(k + 1) aria-describedby=(format!("tip{}", k + 1)) {
                         (text)
                         span.tip role="tooltip" id=(format!("tip{}", k + 1)) { (tooltip(report, s, k + 1)) }
                     }
                 } @else {
-                    mark.cont.(class_of(&s.technique)) { (text) }
+                    mark.cont.(class_of(s.technique_name())) { (text) }
                 }
             } @else {
                 (text)
@@ -527,8 +527,8 @@ fn evidence_list(s: &SpanReport) -> String {
 fn tooltip(report: &Report, s: &SpanReport, n: usize) -> Markup {
     template! {
         span.tip-head {
-            span.sw.(class_of(&s.technique)) aria-hidden="true" {}
-            b { (technique_label(&clean(&s.technique))) } " " (num(s.technique_score))
+            span.sw.(class_of(s.technique_name())) aria-hidden="true" {}
+            b { (technique_label(s.technique_name())) } " " (num(s.technique_score))
             span.tip-n { "[" (n) "]" }
         }
         span.tip-row { "span score " (num(s.score))
@@ -550,11 +550,11 @@ fn notes(report: &Report, spans: &[&SpanReport]) -> Markup {
                 ol {
                     @for (k, s) in spans.iter().enumerate() {
                         li id=(format!("n{}", k + 1)) {
-                            a.ref.(class_of(&s.technique)) href=(format!("#m{}", k + 1)) aria-label=(format!("Span {} in the text", k + 1)) { (k + 1) }
+                            a.ref.(class_of(s.technique_name())) href=(format!("#m{}", k + 1)) aria-label=(format!("Span {} in the text", k + 1)) { (k + 1) }
                             " "
                             q { (clean(&s.text)) }
                             div.meta {
-                                span.tech { (technique_label(&clean(&s.technique))) " " (num(s.technique_score)) }
+                                span.tech { (technique_label(s.technique_name())) " " (num(s.technique_score)) }
                                 " · span score " (num(s.score))
                                 @if let Some(ss) = sentence_score_of(report, s) { " · sentence score " (num(ss)) }
                                 " · chars " (s.start) "–" (s.end)

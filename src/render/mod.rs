@@ -48,7 +48,13 @@ pub fn semeval(report: &Report, article_id: &str, techniques: bool) -> String {
 /// Appends the SemEval line of one span to `o` (see [`semeval`]).
 pub fn semeval_line(o: &mut String, article_id: &str, s: &SpanReport, techniques: bool) {
     if techniques {
-        let _ = writeln!(o, "{article_id}\t{}\t{}\t{}", s.technique, s.start, s.end);
+        let _ = writeln!(
+            o,
+            "{article_id}\t{}\t{}\t{}",
+            s.technique_name(),
+            s.start,
+            s.end
+        );
     } else {
         let _ = writeln!(o, "{article_id}\t{}\t{}", s.start, s.end);
     }
@@ -113,7 +119,7 @@ pub fn technique_counts<'a>(
 ) -> Vec<(String, usize)> {
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
     for s in spans {
-        *counts.entry(s.technique.as_str()).or_default() += 1;
+        *counts.entry(s.technique_name()).or_default() += 1;
     }
     let mut v: Vec<(String, usize)> = counts
         .into_iter()
@@ -233,7 +239,7 @@ mod tests {
                 byte_end: 8,
                 text: "Zoë’s".into(),
                 score: 0.7,
-                technique: "Loaded_Language".into(),
+                technique: Some(crate::report::Technique::LoadedLanguage),
                 technique_score: 0.6,
                 evidence: vec![],
             }],

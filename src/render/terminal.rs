@@ -455,7 +455,7 @@ fn region(
     }];
     let colours: Vec<u8> = spans
         .iter()
-        .map(|s| technique_style(&s.technique).ansi256)
+        .map(|s| technique_style(s.technique_name()).ansi256)
         .collect();
     // The first span that does not end before the region.
     let mut k = spans.partition_point(|s| s.byte_end <= range.start);
@@ -549,7 +549,7 @@ fn footnote(w: &mut Writer, report: &Report, s: &SpanReport, n: usize) {
         ("  ", "    ".to_string(), 0)
     };
     let tag_sty = if w.color {
-        Sty::Tag(technique_style(&s.technique).ansi256)
+        Sty::Tag(technique_style(s.technique_name()).ansi256)
     } else {
         Sty::Plain
     };
@@ -563,7 +563,11 @@ fn footnote(w: &mut Writer, report: &Report, s: &SpanReport, n: usize) {
         glued(&format!("span score {}", num(s.score))),
         glued(&format!("chars {}..{}", s.start, s.end)),
     );
-    let tech = glued(&format!("{} ({})", s.technique, num(s.technique_score)));
+    let tech = glued(&format!(
+        "{} ({})",
+        s.technique_name(),
+        num(s.technique_score)
+    ));
     w.line(
         &[
             (indent, Sty::Plain),
@@ -608,7 +612,7 @@ mod tests {
             byte_end: b + needle.len(),
             text: needle.into(),
             score: 0.7,
-            technique: technique.into(),
+            technique: crate::report::Technique::from_name(technique),
             technique_score: 0.6,
             evidence: vec![Evidence {
                 start: cp(b),

@@ -20,7 +20,7 @@ fn both_loaded_phrases_are_flagged() {
         "`most effective geopolitical initiatives` not flagged: {spans:?}"
     );
     for s in &r.spans {
-        assert!(!s.technique.is_empty());
+        assert!(s.technique.is_some());
         assert!(!s.evidence.is_empty(), "every span says why: {s:?}");
     }
 }

@@ -34,7 +34,7 @@ proptest! {
         prop_assert!(r.score.is_finite());
         for s in &r.spans {
             prop_assert!(s.score.is_finite() && s.technique_score.is_finite());
-            prop_assert!(!s.technique.is_empty());
+            prop_assert!(s.technique.is_some());
         }
     }
 
