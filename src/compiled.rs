@@ -218,7 +218,9 @@ pub(crate) struct CompiledHead {
     /// (all of them: a short n-gram that is not in it is not stored), each with the columns of
     /// its first 3 and 4 characters: one hit on a 5-gram answers the 3- and 4-gram at the same
     /// start too (measured: the n-gram probes were half the technique head's time).
-    grams: IntMap<[u32; 3]>,
+    /// `None` when the head has 65,535 columns or more (they do not fit the table's 16 bits:
+    /// every n-gram is then looked up by name).
+    grams: Option<IntMap<[u16; 3]>>,
     /// (word, slot, column) and (first word, second word, pair slot) read off the names,
     /// written into the word table by [`WordTable::finish`].
     pending: Vec<(u32, usize, u32)>,
@@ -315,10 +317,20 @@ impl Value for u32 {
     const EMPTY: Self = NONE;
 }
 
-/// An n-gram's column and those of its first 3 and 4 characters ([`NONE`] when not stored or
-/// not shorter than the n-gram).
-impl Value for [u32; 3] {
-    const EMPTY: Self = [NONE; 3];
+/// An n-gram's column and those of its first 3 and 4 characters, in 16 bits (`u16::MAX` when
+/// not stored or not shorter than the n-gram): a slot is 16 bytes, four to a cache line.
+impl Value for [u16; 3] {
+    const EMPTY: Self = [u16::MAX; 3];
+}
+
+/// A column of 16 bits as a column ([`NONE`] for `u16::MAX`).
+#[inline(always)]
+fn wide(c: u16) -> u32 {
+    if c == u16::MAX {
+        NONE
+    } else {
+        u32::from(c)
+    }
 }
 
 /// A map of integer keys to values by open addressing, at most two-thirds full: a hit reads
@@ -441,7 +453,11 @@ impl<V: Value> FromIterator<(u64, V)> for IntMap<V> {
 }
 
 /// The n-gram table of the `c:` names of `index` (see [`CompiledHead::grams`]).
-fn gram_table(index: &FeatureIndex) -> IntMap<[u32; 3]> {
+fn gram_table(index: &FeatureIndex) -> Option<IntMap<[u16; 3]>> {
+    let narrow = |c: u32| u16::try_from(c).unwrap_or(u16::MAX);
+    if index.len() >= usize::from(u16::MAX) {
+        return None;
+    }
     let grams: Vec<(&str, u32)> = index
         .columns()
         .filter_map(|(c, name)| Some((name.strip_prefix("c:")?, c)))
@@ -455,10 +471,13 @@ fn gram_table(index: &FeatureIndex) -> IntMap<[u32; 3]> {
         Some((end, _)) => gram_key(&g[..end]).map_or(NONE, |k| cols.get(k)),
         None => NONE,
     };
-    grams
-        .iter()
-        .filter_map(|&(g, c)| Some((gram_key(g)?, [c, prefix(g, 3), prefix(g, 4)])))
-        .collect()
+    let entry = |g: &str, c: u32| [narrow(c), narrow(prefix(g, 3)), narrow(prefix(g, 4))];
+    Some(
+        grams
+            .iter()
+            .filter_map(|&(g, c)| Some((gram_key(g)?, entry(g, c))))
+            .collect(),
+    )
 }
 
 /// The packed key of an n-gram of 1 to [`GRAM_BYTES`] bytes.
@@ -562,11 +581,11 @@ impl<F: FnMut(u32, Option<i8>)> Emit for Columns<'_, F> {
         let mut cols = [NONE; 3];
         for k in (0..3).rev() {
             let Some(g) = grams[k] else { continue };
-            let Some(key) = gram_key(g) else {
+            let (Some(key), Some(table)) = (gram_key(g), &self.head.grams) else {
                 cols[k] = col(self.index, crate::features::gram_name(g));
                 continue;
             };
-            let [c, p3, p4] = self.head.grams.get(key);
+            let [c, p3, p4] = table.get(key).map(wide);
             if c != NONE {
                 cols[k] = c;
                 if k >= 1 {
